@@ -1,0 +1,50 @@
+# lvsbox — one command runs the appliance (make run), one passes all tests (make test).
+SHELL       := /bin/bash
+BOARD       ?= qemu-x86_64
+OUT         := out/$(BOARD)
+GO          ?= go
+export CGO_ENABLED := 0
+export GOAMD64     := v1
+GOTESTFLAGS ?=
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+
+# Host packages the build, `make run` and the tests need (Debian names).
+HOST_PKGS := qemu-system-x86 qemu-utils e2fsprogs kmod cpio iproute2 ipvsadm keepalived \
+             tcpdump procps ca-certificates
+
+.PHONY: all deps image run test test-unit test-host test-vm lint clean
+
+all: image
+
+deps: ## install missing host packages and Go modules
+	@missing=$$(for p in $(HOST_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing $$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq $$missing >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$missing; }; \
+	fi
+	@$(GO) mod download
+
+image: ## build out/$(BOARD)/{vmlinuz,initramfs.cpio.gz,manifest.json}
+	$(GO) run ./images/cmd/mkimage -board $(BOARD) -out $(OUT)
+
+run: ## build what is missing and boot the QEMU image (console here, web UI on localhost)
+	BOARD=$(BOARD) images/run-qemu.sh
+
+test: deps image ## unit, host-netns and VM tests (root), all required
+	LVSBOX_REQUIRE_ALL=1 $(GO) test -count=1 -timeout 35m $(GOTESTFLAGS) ./...
+
+test-unit: ## pure unit tests, no root needed
+	$(GO) test -count=1 -short ./...
+
+test-vm: deps image
+	LVSBOX_REQUIRE_ALL=1 $(GO) test -count=1 -timeout 30m -v ./tools/vmtest/...
+
+lint: ## gofmt, go vet, staticcheck
+	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+clean:
+	rm -rf out/

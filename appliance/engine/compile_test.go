@@ -1,0 +1,50 @@
+package engine
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/lvsbox/lvsbox/appliance/config"
+	"github.com/lvsbox/lvsbox/appliance/ipvs"
+	"github.com/lvsbox/lvsbox/appliance/netcfg"
+)
+
+func TestCompile(t *testing.T) {
+	c, err := config.DecodeBytes([]byte(draft))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Compile(c)
+	if d.Net.Hostname != "lb1" || len(d.Net.Links) != 2 || len(d.Net.Links[0].Addresses) != 2 || len(d.Net.Routes) != 1 {
+		t.Fatalf("net = %+v", d.Net)
+	}
+	if d.Net.Sysctls[netcfg.SysctlIPv4Forward] != "1" || d.Net.Sysctls[netcfg.SysctlIPv6Forward] != "" {
+		t.Fatalf("sysctls = %v", d.Net.Sysctls)
+	}
+	if len(d.IPVS) != 2 {
+		t.Fatalf("ipvs = %+v", d.IPVS)
+	}
+	web, dns := d.IPVS[0], d.IPVS[1]
+	wantWeb := ipvs.Service{Key: ipvs.AddrKey(ipvs.TCP, netip.MustParseAddr("192.0.2.100"), 80), Scheduler: "wrr", Netmask: 32}
+	if web.Service != wantWeb || len(web.Destinations) != 2 || web.Destinations[0].Weight != 3 || web.Destinations[0].Forwarding != ipvs.NAT {
+		t.Fatalf("web = %+v", web)
+	}
+	// Defaults: scheduler wlc, forwarding dr, weight 1, port = service port.
+	want := ipvs.Destination{Key: ipvs.DestinationKey{Addr: netip.MustParseAddr("192.0.2.53"), Port: 53}, Forwarding: ipvs.DirectRoute, Weight: 1}
+	if dns.Key.Protocol != ipvs.UDP || dns.Scheduler != "wlc" || dns.Destinations[0] != want {
+		t.Fatalf("dns = %+v", dns)
+	}
+	if d.Names[web.Key] != "web" || d.Names[dns.Key] != "dns" {
+		t.Fatalf("names = %v", d.Names)
+	}
+
+	v6 := config.Config{VirtualServices: []config.VirtualService{{Name: "v6", Address: netip.MustParseAddr("2001:db8::100"), Port: 443,
+		RealServers: []config.RealServer{{Address: netip.MustParseAddr("2001:db8::11"), Forwarding: config.ForwardingNAT}}}}}
+	d = Compile(v6)
+	if d.IPVS[0].Netmask != 128 || d.Net.Sysctls[netcfg.SysctlIPv6Forward] != "1" || d.Net.Sysctls[netcfg.SysctlIPv4Forward] != "" {
+		t.Fatalf("v6 compile: %+v %v", d.IPVS[0], d.Net.Sysctls)
+	}
+	if d := Compile(config.Config{}); len(d.IPVS)+len(d.Net.Links)+len(d.Net.Routes)+len(d.Net.Sysctls) != 0 || d.Net.Hostname != "" {
+		t.Fatalf("empty config compiles to %+v", d)
+	}
+}
