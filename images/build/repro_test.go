@@ -145,6 +145,7 @@ func checkImage(t *testing.T, dir string, m manifest.Manifest) {
 		data, _ := io.ReadAll(io.NewSectionReader(r, 0, int64(r.FileSize)))
 		files["/"+r.Name] = data
 	}
+	checkGODEBUG(t, files["/bbin/bb"])
 	if string(files[InitPath]) != InitTarget {
 		t.Errorf("/init -> %q, want %q", files[InitPath], InitTarget)
 	}
@@ -208,4 +209,21 @@ func checkImage(t *testing.T, dir string, m manifest.Manifest) {
 
 func modName(p string) string {
 	return board.CanonicalModule(strings.TrimSuffix(filepath.Base(p), ".ko"))
+}
+
+// checkGODEBUG fails when the busybox binary carries old GODEBUG defaults (a
+// GOPATH-mode build gets Go 1.20's: httpmuxgo121=1, asynctimerchan=1, ...).
+func checkGODEBUG(t *testing.T, bb []byte) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "bb")
+	if err := os.WriteFile(p, bb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("go", "version", "-m", p).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go version -m bbin/bb: %v\n%s", err, out)
+	}
+	if bytes.Contains(out, []byte("DefaultGODEBUG=")) {
+		t.Errorf("bbin/bb has old GODEBUG defaults; the generated main must carry //go:debug default=go1.NN:\n%s", out)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/lvsbox/lvsbox/images/internal/hostcmd"
@@ -96,6 +97,13 @@ func Select(repoDir string, cmds []Command, allowMissing bool) (have []Command, 
 }
 
 // Build writes the busybox binary to out.
+//
+// makebb only generates the source (-g): it lays the commands out as a GOPATH
+// tree, and a GOPATH-mode build would get Go 1.20's GODEBUG defaults
+// (httpmuxgo121=1, asynctimerchan=1, tls10server=1, ...), so the appliance
+// would not behave like the same code built as a module. Build then pins the
+// generated main to this module's language version with a //go:debug
+// directive and compiles it with makebb's reproducible flags.
 func (b Builder) Build(ctx context.Context, out string) (Result, error) {
 	have, missing, err := Select(b.RepoDir, Commands, b.AllowMissing)
 	if err != nil {
@@ -108,22 +116,76 @@ func (b Builder) Build(ctx context.Context, out string) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("busybox: %w", err)
 	}
-	args := []string{"run", "github.com/u-root/gobusybox/src/cmd/makebb",
-		"-o", abs, "-go-build-tags", strings.Join(BuildTags, ",")}
+	lang, err := goLanguage(filepath.Join(b.RepoDir, "go.mod"))
+	if err != nil {
+		return Result{}, err
+	}
+	gen, err := os.MkdirTemp("", "lvsbox-bb-")
+	if err != nil {
+		return Result{}, fmt.Errorf("busybox: %w", err)
+	}
+	defer os.RemoveAll(gen)
+	gen = filepath.Join(gen, "gen") // makebb creates it
+	args := []string{"run", "github.com/u-root/gobusybox/src/cmd/makebb", "-g", "-gen-dir", gen,
+		"-go-build-tags", strings.Join(BuildTags, ",")} // tags pick the files makebb rewrites
 	var res Result
 	for _, c := range have {
 		args = append(args, c.Pkg)
 		res.Commands = append(res.Commands, c.Name())
 	}
 	res.Missing = missing
-	b.Log.Info("busybox: building", "commands", strings.Join(res.Commands, " "))
+	b.Log.Info("busybox: building", "commands", strings.Join(res.Commands, " "), "go", lang)
 	if _, err := b.Run.Run(ctx, hostcmd.Cmd{Dir: b.RepoDir, Env: Env, Name: "go", Args: args}); err != nil {
 		return Result{}, fmt.Errorf("busybox: makebb: %w", err)
 	}
+	bbDir := filepath.Join(gen, "src", "bb.u-root.com", "bb")
+	if err := pinLanguage(filepath.Join(bbDir, "main.go"), lang); err != nil {
+		return Result{}, err
+	}
+	env := append(slices.Clone(Env), "GO111MODULE=off", "GOPATH="+gen, "GOFLAGS=")
+	build := hostcmd.Cmd{Dir: bbDir, Env: env, Name: "go", Args: []string{"build",
+		"-tags", strings.Join(BuildTags, ","), "-gcflags=all=-l", "-ldflags", "-s -w -buildid=",
+		"-trimpath", "-o", abs, "."}}
+	if _, err := b.Run.Run(ctx, build); err != nil {
+		return Result{}, fmt.Errorf("busybox: go build: %w", err)
+	}
 	if _, err := os.Stat(abs); err != nil {
-		return Result{}, fmt.Errorf("busybox: makebb left no binary: %w", err)
+		return Result{}, fmt.Errorf("busybox: build left no binary: %w", err)
 	}
 	return res, nil
+}
+
+// goLanguage reads the language version ("go1.26") from a go.mod file.
+func goLanguage(gomod string) (string, error) {
+	data, err := os.ReadFile(gomod)
+	if err != nil {
+		return "", fmt.Errorf("busybox: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "go" {
+			parts := strings.SplitN(f[1], ".", 3)
+			if len(parts) < 2 {
+				break
+			}
+			return "go" + parts[0] + "." + parts[1], nil
+		}
+	}
+	return "", fmt.Errorf("busybox: %s has no go directive", gomod)
+}
+
+// pinLanguage puts "//go:debug default=LANG" at the top of the generated
+// busybox main, so GODEBUG defaults follow the module's language version.
+func pinLanguage(mainGo, lang string) error {
+	src, err := os.ReadFile(mainGo)
+	if err != nil {
+		return fmt.Errorf("busybox: generated main: %w", err)
+	}
+	out := append([]byte("//go:debug default="+lang+"\n\n"), src...)
+	if err := os.WriteFile(mainGo, out, 0o644); err != nil {
+		return fmt.Errorf("busybox: generated main: %w", err)
+	}
+	return nil
 }
 
 // hasGoFiles reports whether dir holds a non-test .go file.

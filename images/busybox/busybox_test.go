@@ -95,14 +95,31 @@ func TestCommandSetMatchesContract(t *testing.T) {
 	}
 }
 
-func TestBuildRunsMakebb(t *testing.T) {
+func TestBuildGeneratesPinsAndBuilds(t *testing.T) {
 	repo := t.TempDir()
 	mkpkg(t, repo, "init/cmd/lvsinit", "main.go")
 	mkpkg(t, repo, "appliance/cmd/lvsboxd", "main.go")
+	if err := os.WriteFile(filepath.Join(repo, "go.mod"), []byte("module x\n\ngo 1.26.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(t.TempDir(), "bb")
-	var got hostcmd.Cmd
+	var calls []hostcmd.Cmd
+	var pinned []byte
 	run := hostcmd.Func(func(_ context.Context, c hostcmd.Cmd) ([]byte, error) {
-		got = c
+		calls = append(calls, c)
+		if len(calls) == 1 { // makebb -g: lay out the generated main
+			gen := c.Args[slices.Index(c.Args, "-gen-dir")+1]
+			dir := filepath.Join(gen, "src", "bb.u-root.com", "bb")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+			return nil, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n"), 0o644)
+		}
+		var err error
+		pinned, err = os.ReadFile(filepath.Join(c.Dir, "main.go"))
+		if err != nil {
+			return nil, err
+		}
 		return nil, os.WriteFile(out, []byte("ELF"), 0o755)
 	})
 	b := Builder{Run: run, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RepoDir: repo}
@@ -110,24 +127,51 @@ func TestBuildRunsMakebb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Dir != repo || got.Name != "go" {
-		t.Fatalf("ran %q in %q", got, got.Dir)
+	if len(calls) != 2 {
+		t.Fatalf("ran %d commands, want makebb -g then go build", len(calls))
 	}
-	args := strings.Join(got.Args, " ")
-	for _, want := range []string{"run github.com/u-root/gobusybox/src/cmd/makebb", "-o " + out, "-go-build-tags goshsmall", "./init/cmd/lvsinit", "github.com/u-root/u-root/cmds/core/kill"} {
-		if !strings.Contains(args, want) {
-			t.Errorf("args %q lack %q", args, want)
+	gen := strings.Join(calls[0].Args, " ")
+	for _, want := range []string{"run github.com/u-root/gobusybox/src/cmd/makebb", "-g -gen-dir", "-go-build-tags goshsmall", "./init/cmd/lvsinit", "github.com/u-root/u-root/cmds/core/kill"} {
+		if !strings.Contains(gen, want) {
+			t.Errorf("makebb args %q lack %q", gen, want)
 		}
 	}
-	if strings.Contains(args, "./appliance/cmd/lvsbox ") || strings.HasSuffix(args, "./appliance/cmd/lvsbox") {
-		t.Errorf("absent optional CLI passed to makebb: %q", args)
+	if strings.Contains(gen, "./appliance/cmd/lvsbox ") || strings.HasSuffix(gen, "./appliance/cmd/lvsbox") {
+		t.Errorf("absent optional CLI passed to makebb: %q", gen)
 	}
-	for _, e := range []string{"CGO_ENABLED=0", "GOAMD64=v1"} {
-		if !slices.Contains(got.Env, e) {
-			t.Errorf("env %v lacks %s", got.Env, e)
+	if !strings.HasPrefix(string(pinned), "//go:debug default=go1.26\n") {
+		t.Errorf("generated main not pinned to go1.26: %q", pinned)
+	}
+	build := strings.Join(calls[1].Args, " ")
+	for _, want := range []string{"build", "-tags goshsmall", "-trimpath", "-buildid=", "-o " + out} {
+		if !strings.Contains(build, want) {
+			t.Errorf("go build args %q lack %q", build, want)
+		}
+	}
+	for _, e := range []string{"CGO_ENABLED=0", "GOAMD64=v1", "GO111MODULE=off"} {
+		if !slices.Contains(calls[1].Env, e) {
+			t.Errorf("build env %v lacks %s", calls[1].Env, e)
 		}
 	}
 	if len(res.Commands) != 10 {
 		t.Errorf("commands = %v", res.Commands)
+	}
+}
+
+func TestGoLanguage(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "go.mod")
+	for in, want := range map[string]string{"module x\ngo 1.26.0\n": "go1.26", "module x\n\ngo 1.22\n": "go1.22"} {
+		if err := os.WriteFile(p, []byte(in), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := goLanguage(p); err != nil || got != want {
+			t.Errorf("goLanguage(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if err := os.WriteFile(p, []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := goLanguage(p); err == nil {
+		t.Error("go.mod without a go directive accepted")
 	}
 }

@@ -142,6 +142,17 @@ func TestNAT(t *testing.T) {
 		}
 	})
 
+	// The daemon's status API answers on the guest's own address (a
+	// GOPATH-mode busybox build once served 404 here: old ServeMux rules).
+	t.Run("status_api", func(t *testing.T) {
+		tctx, cancel := context.WithTimeout(ctx, stepTimeout)
+		defer cancel()
+		out, err := n.client.Exec(tctx, n.labsrv, "get", "-n", "1", "http://192.0.2.2/api/v1/status")
+		if err != nil || !regexp.MustCompile(`"ready":\s*true`).Match(out) {
+			t.Fatalf("GET /api/v1/status from the client: %v\n%s", err, out)
+		}
+	})
+
 	t.Run("daemon_restart", func(t *testing.T) {
 		g := n.guest
 		before := ipvsTable(run(t, g, "cat /proc/net/ip_vs"))
