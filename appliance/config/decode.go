@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // maxDocument bounds the size of a document Decode accepts.
@@ -75,7 +76,7 @@ func check(errs *Errors, path string, v any, t reflect.Type) {
 		// null leaves the zero value, as encoding/json does.
 		return
 	}
-	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+	if isText(t) {
 		s, ok := v.(string)
 		if !ok {
 			errs.add(path, "want a string, got %s", jsonKind(v))
@@ -96,18 +97,17 @@ func check(errs *Errors, path string, v any, t reflect.Type) {
 			errs.add(path, "want an object, got %s", jsonKind(v))
 			return
 		}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if name := JSONName(f); f.IsExported() && name != "-" {
-				if fv, ok := obj[name]; ok {
-					check(errs, join(path, name), fv, f.Type)
-				}
+		info := structOf(t)
+		for _, f := range info.ordered {
+			if fv, ok := obj[f.name]; ok {
+				check(errs, join(path, f.name), fv, f.typ)
 			}
 		}
-		fields := jsonFields(t)
-		for _, key := range sortedKeys(obj) {
-			if _, ok := fields[key]; !ok {
-				errs.add(join(path, key), "unknown field")
+		if len(obj) > len(info.ordered) || hasUnknown(obj, info.byName) {
+			for _, key := range sortedKeys(obj) {
+				if _, ok := info.byName[key]; !ok {
+					errs.add(join(path, key), "unknown field")
+				}
 			}
 		}
 	case reflect.Slice:
@@ -180,21 +180,61 @@ func intRange(t reflect.Type) (lo, hi int64) {
 	return -(1 << (bits - 1)), 1<<(bits-1) - 1
 }
 
-// jsonFields maps the JSON names of t's exported fields to the fields.
-func jsonFields(t reflect.Type) map[string]reflect.StructField {
-	out := make(map[string]reflect.StructField)
+// jsonFields maps the JSON names of t's exported fields to the fields. The map is
+// shared: do not modify it.
+func jsonFields(t reflect.Type) map[string]reflect.StructField { return structOf(t).byName }
+
+// structInfo is what check needs to know about a struct type, computed once.
+type structInfo struct {
+	ordered []jsonField // in declaration order
+	byName  map[string]reflect.StructField
+}
+
+type jsonField struct {
+	name string
+	typ  reflect.Type
+}
+
+var (
+	structCache sync.Map // reflect.Type -> *structInfo
+	textCache   sync.Map // reflect.Type -> bool
+)
+
+// isText reports whether *t implements encoding.TextUnmarshaler.
+func isText(t reflect.Type) bool {
+	if v, ok := textCache.Load(t); ok {
+		return v.(bool)
+	}
+	ok := reflect.PointerTo(t).Implements(textUnmarshaler)
+	textCache.Store(t, ok)
+	return ok
+}
+
+func structOf(t reflect.Type) *structInfo {
+	if v, ok := structCache.Load(t); ok {
+		return v.(*structInfo)
+	}
+	info := &structInfo{byName: map[string]reflect.StructField{}}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
 		name := JSONName(f)
-		if name == "-" {
+		if !f.IsExported() || name == "-" {
 			continue
 		}
-		out[name] = f
+		info.ordered = append(info.ordered, jsonField{name, f.Type})
+		info.byName[name] = f
 	}
-	return out
+	v, _ := structCache.LoadOrStore(t, info)
+	return v.(*structInfo)
+}
+
+func hasUnknown(obj map[string]any, known map[string]reflect.StructField) bool {
+	for k := range obj {
+		if _, ok := known[k]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // JSONName is the name a struct field has in JSON ("-" when it is skipped).

@@ -53,9 +53,10 @@ func join(parent, field string) string {
 	return parent + "." + field
 }
 
-// elem names a list element by its name when it has one, else by index.
+// elem names a list element by its name when it has one, else by index. Names that
+// could be misread (brackets, spaces, all digits) fall back to the index.
 func elem(parent string, i int, name string) string {
-	if name != "" && !strings.ContainsAny(name, "[]. ") {
+	if name != "" && !strings.ContainsAny(name, "[] ") && strings.Trim(name, "0123456789") != "" {
 		return fmt.Sprintf("%s[%s]", parent, name)
 	}
 	return fmt.Sprintf("%s[%d]", parent, i)

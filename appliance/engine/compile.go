@@ -31,26 +31,45 @@ func Compile(c config.Config) Desired {
 		d.Net.Links = append(d.Net.Links, netcfg.Link{Name: in.Name, Addresses: slices.Clone(in.Addresses)})
 	}
 	for _, r := range c.Routes {
+		// netcfg manages main-table routes via a gateway only; device routes, other
+		// tables and metrics are not compiled yet.
+		if !r.Gateway.IsValid() || r.Device != "" || r.Metric != 0 || r.Table != config.TableMain {
+			continue
+		}
 		d.Net.Routes = append(d.Net.Routes, netcfg.Route{Destination: r.Destination, Gateway: r.Gateway})
 	}
 	for _, vs := range c.VirtualServices {
 		key := ipvs.AddrKey(protocol(vs.Protocol), vs.Address, uint16(vs.Port))
+		if vs.IsFwmark() {
+			fam := uint8(4)
+			if vs.Is6() {
+				fam = 6
+			}
+			key = ipvs.MarkKey(fam, vs.Fwmark)
+		}
 		netmask := uint8(128)
-		if vs.Address.Is4() {
+		if !vs.Is6() {
 			netmask = 32
 		}
 		st := ipvs.ServiceState{Service: ipvs.Service{Key: key, Scheduler: vs.Scheduler, Netmask: netmask}}
 		nat := vs.Forwarding == config.ForwardingNAT
 		for _, rs := range vs.RealServers {
+			if rs.AdminState == config.StateDisabled {
+				continue
+			}
+			weight := rs.EffectiveWeight()
+			if rs.AdminState == config.StateDrain {
+				weight = 0
+			}
 			st.Destinations = append(st.Destinations, ipvs.Destination{
 				Key:        ipvs.DestinationKey{Addr: rs.Address, Port: uint16(rs.Port)},
 				Forwarding: forwarding(rs.Forwarding),
-				Weight:     rs.EffectiveWeight(),
+				Weight:     weight,
 			})
 			nat = nat || rs.Forwarding == config.ForwardingNAT
 		}
 		if nat {
-			if vs.Address.Is4() {
+			if !vs.Is6() {
 				d.Net.Sysctls[netcfg.SysctlIPv4Forward] = "1"
 			} else {
 				d.Net.Sysctls[netcfg.SysctlIPv6Forward] = "1"

@@ -48,3 +48,43 @@ func TestCompile(t *testing.T) {
 		t.Fatalf("empty config compiles to %+v", d)
 	}
 }
+
+// TestCompileAdminStateFwmarkRoutes covers the parts of the grown model that
+// Compile already maps: fwmark keys, admin states, and which routes netcfg gets.
+func TestCompileAdminStateFwmarkRoutes(t *testing.T) {
+	c, err := config.DecodeBytes([]byte(`{
+	  "interfaces": [{"name": "eth0", "addresses": ["192.0.2.2/24"]}],
+	  "routes": [
+	    {"destination": "0.0.0.0/0", "gateway": "192.0.2.1"},
+	    {"destination": "10.0.0.0/8", "gateway": "192.0.2.1", "table": 100},
+	    {"destination": "172.16.0.0/12", "device": "eth0"}
+	  ],
+	  "virtual_services": [
+	    {"name": "m6", "fwmark": 7, "family": "ipv6", "forwarding": "nat",
+	     "real_servers": [{"address": "2001:db8::1"}]},
+	    {"name": "web", "address": "192.0.2.100", "port": 80, "real_servers": [
+	      {"address": "192.0.2.11", "weight": 5},
+	      {"address": "192.0.2.12", "weight": 5, "admin_state": "drain"},
+	      {"address": "192.0.2.13", "admin_state": "disabled"}
+	    ]}
+	  ]
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d := Compile(c)
+	if len(d.Net.Routes) != 1 || d.Net.Routes[0].Destination != netip.MustParsePrefix("0.0.0.0/0") {
+		t.Errorf("routes = %+v, want only the main-table gateway route", d.Net.Routes)
+	}
+	m6 := d.IPVS[0]
+	if m6.Key != ipvs.MarkKey(6, 7) || m6.Netmask != 128 || d.Names[m6.Key] != "m6" || d.Net.Sysctls[netcfg.SysctlIPv6Forward] != "1" {
+		t.Errorf("fwmark service = %+v (sysctls %v)", m6, d.Net.Sysctls)
+	}
+	web := d.IPVS[1]
+	if len(web.Destinations) != 2 || web.Destinations[0].Weight != 5 || web.Destinations[1].Weight != 0 {
+		t.Errorf("admin states: %+v", web.Destinations)
+	}
+}

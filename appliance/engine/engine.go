@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -47,6 +46,8 @@ type Engine struct {
 
 	mu     sync.Mutex
 	status Status
+
+	kick chan struct{} // Kick asks Run for a pass now
 }
 
 // New returns an Engine; nothing runs until Pass or Run.
@@ -60,7 +61,16 @@ func New(o Options) *Engine {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Engine{o: o, prevErrs: map[string]bool{}}
+	return &Engine{o: o, prevErrs: map[string]bool{}, kick: make(chan struct{}, 1)}
+}
+
+// Kick makes Run pass as soon as the current pass (if any) ends, e.g. after a commit,
+// instead of at the next resync. It never blocks; kicks during a pass coalesce.
+func (e *Engine) Kick() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Status returns a copy of the current status.
@@ -70,7 +80,8 @@ func (e *Engine) Status() Status {
 	return e.status.clone()
 }
 
-// Run passes immediately and then every Resync until ctx is done. It returns nil on
+// Run passes immediately and then every Resync (or at once after Kick) until ctx is
+// done. It returns nil on
 // cancellation and leaves all kernel state as it is.
 func (e *Engine) Run(ctx context.Context) error {
 	defer e.closeKernel()
@@ -81,6 +92,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-e.kick:
 		}
 		e.Pass(ctx)
 		t.Reset(e.o.Resync)
@@ -155,17 +167,10 @@ func (e *Engine) Pass(ctx context.Context) PassResult {
 // revision 0 with the empty configuration.
 func (e *Engine) load() (store.Revision, config.Config, error) {
 	rev, err := e.o.Store.Current()
-	if errors.Is(err, store.ErrEmpty) {
-		return store.Revision{}, config.Config{}, nil
-	}
 	if err != nil {
 		return rev, config.Config{}, fmt.Errorf("engine: load configuration: %w", err)
 	}
-	cfg, err := rev.Decode()
-	if err != nil {
-		return rev, config.Config{}, fmt.Errorf("engine: %w", err)
-	}
-	return rev, cfg, nil
+	return rev, rev.Config, nil
 }
 
 // reconcileIPVS opens the kernel interface if needed and reconciles the table. It

@@ -49,10 +49,11 @@ func (m *memStore) commit(t *testing.T, doc string) {
 	t.Helper()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, err := config.DecodeBytes([]byte(doc)); err != nil {
+	cfg, err := config.DecodeBytes([]byte(doc))
+	if err != nil {
 		t.Fatal(err)
 	}
-	m.revs = append(m.revs, store.Revision{Number: uint64(len(m.revs) + 1), Comment: "test", Config: []byte(doc)})
+	m.revs = append(m.revs, store.Revision{RevisionInfo: store.RevisionInfo{Number: uint64(len(m.revs) + 1), Comment: "test"}, Config: cfg})
 }
 
 func (m *memStore) Current() (store.Revision, error) {
@@ -62,7 +63,7 @@ func (m *memStore) Current() (store.Revision, error) {
 		return store.Revision{}, m.err
 	}
 	if len(m.revs) == 0 {
-		return store.Revision{}, store.ErrEmpty
+		return store.Revision{}, nil
 	}
 	return m.revs[len(m.revs)-1], nil
 }

@@ -31,12 +31,9 @@ func ImportSeed(s *Store, path string) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("seed %s: %w", path, err)
 	}
-	if err := cfg.Validate(); err != nil {
-		return 0, fmt.Errorf("seed %s: %w", path, err)
-	}
-	n, err := s.Commit(cfg, SeedComment)
+	ri, err := s.Apply(0, cfg, Meta{User: SystemUser, Comment: SeedComment})
 	if err != nil {
 		return 0, fmt.Errorf("seed %s: %w", path, err)
 	}
-	return n, nil
+	return ri.Number, nil
 }

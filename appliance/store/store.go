@@ -1,13 +1,12 @@
 package store
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/lvsbox/lvsbox/appliance/config"
@@ -17,47 +16,90 @@ import (
 // FileName is the database file inside the data directory.
 const FileName = "lvsbox.db"
 
+// SystemUser is the user recorded on revisions the daemon makes by itself (seed
+// import, automatic rollback of an unconfirmed change).
+const SystemUser = "lvsboxd"
+
 var (
-	bucketRevisions = []byte("revisions")
-	bucketMeta      = []byte("meta")
-	keySchema       = []byte("schema")
+	// ErrConflict: the change was based on a revision that is no longer the current
+	// one. Nothing was stored; re-read, merge and retry.
+	ErrConflict = errors.New("store: conflict")
+	// ErrNotFound: there is no revision with that number.
+	ErrNotFound = errors.New("store: no such revision")
+	// ErrPendingConfirm: a commit-confirmed change is waiting for its confirmation, and
+	// no other change may be committed until it is confirmed or rolled back.
+	ErrPendingConfirm = errors.New("store: a commit-confirmed change is pending")
+	// ErrNotPending: Confirm named a revision that is not waiting for confirmation
+	// (never was, was rolled back, or its deadline has passed).
+	ErrNotPending = errors.New("store: revision is not awaiting confirmation")
 )
 
-// ErrEmpty is returned by Current when no revision has been committed yet.
-var ErrEmpty = errors.New("store: no configuration committed yet")
+// RevisionInfo describes one revision without its configuration.
+type RevisionInfo struct {
+	Number  uint64    `json:"number"`
+	Time    time.Time `json:"time"`
+	User    string    `json:"user,omitempty"`
+	Comment string    `json:"comment,omitempty"`
+	// ConfirmBy is the deadline of a commit-confirmed revision while it is pending;
+	// zero otherwise (also after it was confirmed or rolled back).
+	ConfirmBy time.Time `json:"confirm_by,omitzero"`
+	// Confirmed is true once a commit-confirmed revision has been confirmed.
+	Confirmed bool `json:"confirmed,omitempty"`
+	// RolledBackFrom is, on a revision made by Rollback or by an automatic rollback,
+	// the number of the older revision whose configuration it restores; 0 otherwise.
+	RolledBackFrom uint64 `json:"rolled_back_from,omitempty"`
+}
+
+// Pending reports whether the revision is a commit-confirmed change awaiting confirmation.
+func (ri RevisionInfo) Pending() bool { return !ri.ConfirmBy.IsZero() }
 
 // Revision is one committed configuration.
 type Revision struct {
-	Number  uint64          `json:"number"`
-	Time    time.Time       `json:"time"`
-	Comment string          `json:"comment"`
-	Config  json.RawMessage `json:"config"`
+	RevisionInfo
+	Config config.Config `json:"config"`
 }
 
-// Decode parses the revision's snapshot.
-func (r Revision) Decode() (config.Config, error) {
-	c, err := config.DecodeBytes(r.Config)
-	if err != nil {
-		return config.Config{}, fmt.Errorf("store: revision %d: %w", r.Number, err)
-	}
-	return c, nil
-}
-
-// Store is the open configuration database. It is safe for concurrent use.
-type Store struct {
-	db  *bolt.DB
-	now func() time.Time
+// Meta describes a change: who made it and why. ConfirmWithin > 0 makes it a
+// commit-confirmed change that is rolled back unless confirmed within that time.
+type Meta struct {
+	User          string
+	Comment       string
+	ConfirmWithin time.Duration
 }
 
 // Options tune Open; the zero value is fine.
 type Options struct {
-	// Now is the clock used to stamp revisions (default time.Now).
+	// Now is the clock used to stamp revisions and deadlines (default time.Now).
 	Now func() time.Time
 	// LockTimeout bounds the wait for another process's lock on the file (default 10s).
 	LockTimeout time.Duration
 }
 
-// Open opens (creating if needed) DIR/lvsbox.db.
+// Store is the open configuration database. It is safe for concurrent use.
+type cached struct {
+	number uint64
+	cfg    config.Config
+}
+
+type Store struct {
+	db  *bolt.DB
+	now func() time.Time
+
+	wmu sync.Mutex // serialises commits so that watchers see them in order
+
+	// cache holds the decoded configuration of the newest revision: snapshots never
+	// change once written and only this process can write the file (bbolt's lock),
+	// so it is valid for as long as its number is the newest. Readers get a Clone.
+	cacheMu sync.Mutex
+	cache   *cached
+
+	watchMu  sync.Mutex
+	watchers map[chan RevisionInfo]struct{}
+	closed   bool
+}
+
+// Open opens DIR/lvsbox.db, creating it (and DIR) if needed and migrating an older
+// format to FormatVersion. A file of a newer format is refused and left untouched.
 func Open(dir string, opt Options) (*Store, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -73,33 +115,24 @@ func Open(dir string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		if _, err := tx.CreateBucketIfNotExists(bucketRevisions); err != nil {
-			return err
-		}
-		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
-		}
-		want := []byte(fmt.Sprint(config.SchemaVersion))
-		got := meta.Get(keySchema)
-		if got == nil {
-			return meta.Put(keySchema, want)
-		}
-		if !bytes.Equal(got, want) {
-			return fmt.Errorf("schema %s in the file, this daemon knows schema %s", got, want)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := prepare(db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: init %s: %w", path, err)
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	return &Store{db: db, now: opt.Now}, nil
+	return &Store{db: db, now: opt.Now, watchers: map[chan RevisionInfo]struct{}{}}, nil
 }
 
-// Close closes the database file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database file and every Watch channel.
+func (s *Store) Close() error {
+	s.watchMu.Lock()
+	s.closed = true
+	for ch := range s.watchers {
+		close(ch)
+		delete(s.watchers, ch)
+	}
+	s.watchMu.Unlock()
+	return s.db.Close()
+}
 
 // Path is the database file's path.
 func (s *Store) Path() string { return s.db.Path() }
@@ -118,92 +151,172 @@ func (s *Store) Empty() (bool, error) {
 	return empty, nil
 }
 
-// Commit validates cfg and stores it as the next revision, returning its number.
-// An invalid cfg returns the validation errors (config.Errors) and stores nothing.
-func (s *Store) Commit(cfg config.Config, comment string) (uint64, error) {
-	if err := cfg.Validate(); err != nil {
-		return 0, fmt.Errorf("store: commit: %w", err)
-	}
-	snapshot, err := json.Marshal(cfg)
-	if err != nil {
-		return 0, fmt.Errorf("store: commit: encode: %w", err)
-	}
-	var n uint64
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRevisions)
-		var err error
-		if n, err = b.NextSequence(); err != nil {
-			return err
-		}
-		rev := Revision{Number: n, Time: s.now().UTC(), Comment: comment, Config: snapshot}
-		data, err := json.Marshal(rev)
-		if err != nil {
-			return err
-		}
-		return b.Put(key(n), data)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: commit: %w", err)
-	}
-	return n, nil
-}
-
-// Current returns the newest revision, or ErrEmpty.
+// Current returns the newest revision; an empty store is revision 0 with the empty
+// configuration.
 func (s *Store) Current() (Revision, error) {
-	var rev Revision
+	var (
+		h   header
+		doc []byte
+		hit *cached
+	)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		k, v := tx.Bucket(bucketRevisions).Cursor().Last()
-		if k == nil {
-			return ErrEmpty
+		var ok bool
+		var err error
+		if h, ok, err = lastHeader(tx); err != nil || !ok {
+			return err
 		}
-		return json.Unmarshal(v, &rev)
+		if hit = s.cached(h.Number); hit != nil {
+			return nil
+		}
+		doc, err = readSnapshot(tx, h.Number)
+		return err
 	})
-	if errors.Is(err, ErrEmpty) {
-		return Revision{}, ErrEmpty
-	}
 	if err != nil {
 		return Revision{}, fmt.Errorf("store: current: %w", err)
 	}
-	return rev, nil
+	if hit != nil {
+		return Revision{RevisionInfo: h.RevisionInfo, Config: hit.cfg.Clone()}, nil
+	}
+	rev, err := decodeRevision(h, doc)
+	if err == nil && rev.Number > 0 {
+		s.setCache(rev.Number, rev.Config.Clone())
+	}
+	return rev, err
 }
 
-// Get returns revision n.
+// cached returns the cache entry for revision n, or nil.
+func (s *Store) cached(n uint64) *cached {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.cache != nil && s.cache.number == n {
+		return s.cache
+	}
+	return nil
+}
+
+// setCache remembers cfg (which nobody else may hold) as revision n's configuration.
+func (s *Store) setCache(n uint64, cfg config.Config) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.cache == nil || n >= s.cache.number {
+		s.cache = &cached{number: n, cfg: cfg}
+	}
+}
+
+// Get returns revision n. Revision 0 is the empty configuration that precedes the
+// first commit; a number past the newest revision is ErrNotFound.
 func (s *Store) Get(n uint64) (Revision, error) {
-	var rev Revision
+	if n == 0 {
+		return Revision{}, nil
+	}
+	var (
+		h   header
+		doc []byte
+		hit *cached
+	)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketRevisions).Get(key(n))
-		if v == nil {
-			return fmt.Errorf("no revision %d", n)
+		var ok bool
+		var err error
+		if h, ok, err = readHeader(tx, n); err != nil {
+			return err
 		}
-		return json.Unmarshal(v, &rev)
+		if !ok {
+			return fmt.Errorf("revision %d: %w", n, ErrNotFound)
+		}
+		if hit = s.cached(n); hit != nil {
+			return nil
+		}
+		doc, err = readSnapshot(tx, n)
+		return err
 	})
 	if err != nil {
 		return Revision{}, fmt.Errorf("store: get: %w", err)
 	}
-	return rev, nil
+	if hit != nil {
+		return Revision{RevisionInfo: h.RevisionInfo, Config: hit.cfg.Clone()}, nil
+	}
+	return decodeRevision(h, doc)
 }
 
-// List returns all revisions, oldest first, without their snapshots.
-func (s *Store) List() ([]Revision, error) {
-	var out []Revision
+// decodeRevision decodes a snapshot strictly: a stored field the model no longer
+// knows is an error naming it, never silently dropped.
+func decodeRevision(h header, doc []byte) (Revision, error) {
+	if h.Number == 0 {
+		return Revision{}, nil
+	}
+	cfg, err := config.DecodeBytes(doc)
+	if err != nil {
+		return Revision{}, fmt.Errorf("store: revision %d: %w", h.Number, err)
+	}
+	return Revision{RevisionInfo: h.RevisionInfo, Config: cfg}, nil
+}
+
+// History returns up to limit revisions, newest first, without their
+// configurations; limit <= 0 means all.
+func (s *Store) History(limit int) ([]RevisionInfo, error) {
+	var out []RevisionInfo
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRevisions).ForEach(func(_, v []byte) error {
-			var rev Revision
-			if err := json.Unmarshal(v, &rev); err != nil {
-				return err
+		c := tx.Bucket(bucketRevisions).Cursor()
+		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
+			var h header
+			if err := json.Unmarshal(v, &h); err != nil {
+				return fmt.Errorf("revision %x: header: %w", k, err)
 			}
-			rev.Config = nil
-			out = append(out, rev)
-			return nil
-		})
+			out = append(out, h.RevisionInfo)
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: list: %w", err)
+		return nil, fmt.Errorf("store: history: %w", err)
 	}
 	return out, nil
 }
 
-// key encodes a revision number so that byte order is numeric order.
-func key(n uint64) []byte {
-	return binary.BigEndian.AppendUint64(nil, n)
+// watchBuffer is the capacity of a Watch channel.
+const watchBuffer = 16
+
+// Watch returns a channel that receives the RevisionInfo of every committed revision
+// (and of a revision again when it is confirmed), and a function that stops the
+// subscription and closes the channel. A subscriber that falls behind loses the oldest
+// notifications, never the newest: the store never blocks on a subscriber.
+func (s *Store) Watch() (<-chan RevisionInfo, func()) {
+	ch := make(chan RevisionInfo, watchBuffer)
+	s.watchMu.Lock()
+	if s.closed {
+		close(ch)
+	} else {
+		s.watchers[ch] = struct{}{}
+	}
+	s.watchMu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			s.watchMu.Lock()
+			defer s.watchMu.Unlock()
+			if _, ok := s.watchers[ch]; ok {
+				delete(s.watchers, ch)
+				close(ch)
+			}
+		})
+	}
+}
+
+// notify sends ri to every watcher without blocking.
+func (s *Store) notify(ri RevisionInfo) {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	for ch := range s.watchers {
+		for {
+			select {
+			case ch <- ri:
+			default:
+				select { // full: drop the oldest and try again
+				case <-ch:
+				default:
+				}
+				continue
+			}
+			break
+		}
+	}
 }

@@ -1,0 +1,217 @@
+package config
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// TestValidateVRRP: one row per rule of VRRP instances, sync groups and users.
+func TestValidateVRRP(t *testing.T) {
+	rows := []editRow{
+		{"name missing", Env{}, func(c *Config) { inst(c, "legacy").Name = "" },
+			[]string{`vrrp_instances[2].name: required`}},
+		{"name twice", Env{}, func(c *Config) { inst(c, "legacy").Name = "front6" },
+			[]string{`vrrp_instances[front6].name: VRRP instance "front6" is listed twice`}},
+		{"name bad", Env{}, func(c *Config) { inst(c, "legacy").Name = "legacy pair" },
+			[]string{`vrrp_instances[2].name: "legacy pair" is not a name (1-64 of letters, digits, '-', '_' and '.')`}},
+		{"interface missing", Env{}, func(c *Config) { inst(c, "legacy").Interface = "" },
+			[]string{`vrrp_instances[legacy].interface: required`}},
+		{"interface unknown", Env{}, func(c *Config) { inst(c, "legacy").Interface = "eth9" },
+			[]string{`vrrp_instances[legacy].interface: "eth9" is not a configured interface (add it to interfaces)`}},
+		{"vrid missing", Env{}, func(c *Config) { inst(c, "legacy").VRID = 0 },
+			[]string{`vrrp_instances[legacy].vrid: 0 is not a VRID (1-255)`}},
+		{"vrid too big", Env{}, func(c *Config) { inst(c, "legacy").VRID = 256 },
+			[]string{`vrrp_instances[legacy].vrid: 256 is not a VRID (1-255)`}},
+		{"vrid clash", Env{}, func(c *Config) { inst(c, "legacy").Interface = "bond0"; inst(c, "legacy").VRID = 51 },
+			[]string{`vrrp_instances[legacy].vrid: VRID 51 is already used on bond0 for IPv4 by vrrp_instances[front]`}},
+		{"same vrid other family", Env{}, func(c *Config) {}, nil},
+		{"same vrid other interface", Env{}, func(c *Config) { inst(c, "legacy").VRID = 51 }, nil},
+		{"version", Env{}, func(c *Config) { inst(c, "legacy").Version = 4 },
+			[]string{`vrrp_instances[legacy].version: 4 is not a VRRP version (2 or 3)`}},
+		{"priority", Env{}, func(c *Config) { inst(c, "legacy").Priority = 300 },
+			[]string{`vrrp_instances[legacy].priority: 300 is not a priority (1-255; 255 only for the address owner)`}},
+		{"v2 advert not whole seconds", Env{}, func(c *Config) { inst(c, "legacy").AdvertInterval = Duration(1500 * time.Millisecond) },
+			[]string{`vrrp_instances[legacy].advert_interval: 1.5s is not a VRRPv2 advert interval (whole seconds, 1s-255s)`}},
+		{"v2 advert too long", Env{}, func(c *Config) { inst(c, "legacy").AdvertInterval = Duration(256 * time.Second) },
+			[]string{`vrrp_instances[legacy].advert_interval: 4m16s is not a VRRPv2 advert interval (whole seconds, 1s-255s)`}},
+		{"v3 advert too short", Env{}, func(c *Config) { inst(c, "front").AdvertInterval = Duration(5 * time.Millisecond) },
+			[]string{`vrrp_instances[front].advert_interval: 5ms is not a VRRPv3 advert interval (10ms-40.95s in steps of 10ms)`}},
+		{"v3 advert too long", Env{}, func(c *Config) { inst(c, "front").AdvertInterval = Duration(41 * time.Second) },
+			[]string{`vrrp_instances[front].advert_interval: 41s is not a VRRPv3 advert interval (10ms-40.95s in steps of 10ms)`}},
+		{"v3 advert not centiseconds", Env{}, func(c *Config) { inst(c, "front6").AdvertInterval = Duration(15 * time.Millisecond) },
+			[]string{`vrrp_instances[front6].advert_interval: 15ms is not a VRRPv3 advert interval (10ms-40.95s in steps of 10ms)`}},
+		{"v3 advert maximum", Env{}, func(c *Config) { inst(c, "front").AdvertInterval = Duration(40950 * time.Millisecond) }, nil},
+		{"preempt delay", Env{}, func(c *Config) { inst(c, "front").PreemptDelay = Duration(2 * time.Hour) },
+			[]string{`vrrp_instances[front].preempt_delay: 2h is longer than the maximum 1h`}},
+		{"initial state", Env{}, func(c *Config) { inst(c, "front").InitialState = "fault" },
+			[]string{`vrrp_instances[front].initial_state: "fault" is not an initial state (backup or master)`}},
+		{"no virtual addresses", Env{}, func(c *Config) { inst(c, "legacy").VirtualAddresses = nil },
+			[]string{`vrrp_instances[legacy].virtual_addresses: an instance needs at least one virtual address`}},
+		{"virtual address missing", Env{}, func(c *Config) { inst(c, "legacy").VirtualAddresses[0].Address = netip.Prefix{} },
+			[]string{`vrrp_instances[legacy].virtual_addresses[0].address: required (address/prefix-length, e.g. 192.0.2.100/32)`}},
+		{"ipv6 on v2", Env{}, func(c *Config) { inst(c, "legacy").VirtualAddresses = vas("2001:db8:100::20/128") },
+			[]string{`vrrp_instances[legacy].virtual_addresses[0].address: 2001:db8:100::20 is IPv6, but VRRP version 2 is IPv4 only (use version 3)`}},
+		{"mixed families", Env{}, func(c *Config) {
+			inst(c, "front").VirtualAddresses = append(inst(c, "front").VirtualAddresses, vas("2001:db8:100::10/128")...)
+		},
+			[]string{`vrrp_instances[front].virtual_addresses[2].address: 2001:db8:100::10 is not the same address family as 198.51.100.10 (an instance carries one family)`}},
+		{"virtual address twice", Env{}, func(c *Config) { inst(c, "front").VirtualAddresses[1].Address = pfx("198.51.100.10/24") },
+			[]string{`vrrp_instances[front].virtual_addresses[1].address: 198.51.100.10 is listed twice`}},
+		{"virtual address in two instances", Env{}, func(c *Config) { inst(c, "legacy").VirtualAddresses = vas("203.0.113.10/32") },
+			[]string{`vrrp_instances[legacy].virtual_addresses[0].address: 203.0.113.10 is already a virtual address of vrrp_instances[front]`}},
+		{"virtual address device", Env{}, func(c *Config) { inst(c, "front").VirtualAddresses[1].Device = "eth7" },
+			[]string{`vrrp_instances[front].virtual_addresses[1].device: "eth7" is not a configured interface (add it to interfaces)`}},
+		{"priority 255 without owning", Env{}, func(c *Config) { inst(c, "legacy").Priority = 255 },
+			[]string{`vrrp_instances[legacy].priority: 255 is for the owner of the addresses, but 203.0.113.20 is not an interface address (configure it on an interface, or lower the priority)`}},
+		{"priority 255 owning", Env{}, func(c *Config) {
+			inst(c, "legacy").Priority = 255
+			inst(c, "legacy").VirtualAddresses = vas("203.0.113.2/32")
+		}, nil},
+		{"unicast without peers", Env{}, func(c *Config) { inst(c, "front6").UnicastPeers = nil },
+			[]string{`vrrp_instances[front6].unicast_peers: unicast is on but there are no peers to send adverts to`}},
+		{"peers without unicast", Env{}, func(c *Config) { inst(c, "front6").Unicast = false; inst(c, "front6").UnicastSource = zeroAddr },
+			[]string{`vrrp_instances[front6].unicast_peers: peers are only used with unicast (set unicast to true)`}},
+		{"source without unicast", Env{}, func(c *Config) { inst(c, "front6").Unicast = false; inst(c, "front6").UnicastPeers = nil },
+			[]string{`vrrp_instances[front6].unicast_source: a source address is only used with unicast (set unicast to true)`}},
+		{"unicast source not on interface", Env{}, func(c *Config) { inst(c, "front6").UnicastSource = addr("2001:db8:100::9") },
+			[]string{`vrrp_instances[front6].unicast_source: 2001:db8:100::9 is not an address of bond0`}},
+		{"unicast source family", Env{}, func(c *Config) { inst(c, "front6").UnicastSource = addr("198.51.100.2") },
+			[]string{`vrrp_instances[front6].unicast_source: 198.51.100.2 is not the same address family as the virtual addresses`}},
+		{"unicast peer family", Env{}, func(c *Config) { inst(c, "front6").UnicastPeers[0] = addr("198.51.100.3") },
+			[]string{`vrrp_instances[front6].unicast_peers[0]: 198.51.100.3 is not the same address family as the virtual addresses`}},
+		{"unicast peer is self", Env{}, func(c *Config) { inst(c, "front6").UnicastPeers[0] = addr("2001:db8:100::2") },
+			[]string{`vrrp_instances[front6].unicast_peers[0]: 2001:db8:100::2 is this instance's own unicast_source`}},
+		{"unicast peer twice", Env{}, func(c *Config) { i := inst(c, "front6"); i.UnicastPeers = append(i.UnicastPeers, i.UnicastPeers[0]) },
+			[]string{`vrrp_instances[front6].unicast_peers[1]: 2001:db8:100::3 is listed twice`}},
+		{"unicast peer multicast", Env{}, func(c *Config) { inst(c, "front6").UnicastPeers[0] = addr("ff02::12") },
+			[]string{`vrrp_instances[front6].unicast_peers[0]: ff02::12 is not a unicast address`}},
+		{"virtual route", Env{}, func(c *Config) { inst(c, "front").VirtualRoutes[0].Destination = pfx("192.0.2.129/25") },
+			[]string{`vrrp_instances[front].virtual_routes[0].destination: 192.0.2.129/25 has host bits set (did you mean 192.0.2.128/25?)`}},
+		{"virtual route device", Env{}, func(c *Config) { inst(c, "front").VirtualRoutes[0].Device = "eth7" },
+			[]string{`vrrp_instances[front].virtual_routes[0].device: "eth7" is not a configured interface (add it to interfaces)`}},
+		{"track interface unknown", Env{}, func(c *Config) { inst(c, "front").TrackInterfaces[1].Interface = "eth7" },
+			[]string{`vrrp_instances[front].track_interfaces[1].interface: "eth7" is not a configured interface (add it to interfaces)`}},
+		{"track interface twice", Env{}, func(c *Config) { inst(c, "front").TrackInterfaces[1].Interface = "bond0.20" },
+			[]string{`vrrp_instances[front].track_interfaces[1].interface: "bond0.20" is tracked twice`}},
+		{"track interface weight", Env{}, func(c *Config) { inst(c, "front").TrackInterfaces[1].Weight = -255 },
+			[]string{`vrrp_instances[front].track_interfaces[1].weight: -255 is not a tracking weight (-254 to 254; 0 = fault)`}},
+		{"track service unknown", Env{}, func(c *Config) { inst(c, "front").TrackServices[0].Service = "www" },
+			[]string{`vrrp_instances[front].track_services[0].service: "www" is not a virtual service`}},
+		{"track service missing", Env{}, func(c *Config) { inst(c, "front").TrackServices[0].Service = "" },
+			[]string{`vrrp_instances[front].track_services[0].service: required (the name of a virtual service)`}},
+		{"track service twice", Env{}, func(c *Config) { inst(c, "front").TrackServices[1].Service = "web" },
+			[]string{`vrrp_instances[front].track_services[1].service: "web" is tracked twice`}},
+		{"track service weight", Env{}, func(c *Config) { inst(c, "front").TrackServices[0].Weight = 300 },
+			[]string{`vrrp_instances[front].track_services[0].weight: 300 is not a tracking weight (-254 to 254; 0 = fault)`}},
+		{"track script unknown", Env{}, func(c *Config) { inst(c, "front").TrackScripts[0].Script = "nginx-alive" },
+			[]string{`vrrp_instances[front].track_scripts[0].script: "nginx-alive" is not a VRRP script`}},
+		{"track script missing", Env{}, func(c *Config) { inst(c, "front").TrackScripts[0].Script = "" },
+			[]string{`vrrp_instances[front].track_scripts[0].script: required (the name of a VRRP script)`}},
+		{"track script twice", Env{}, func(c *Config) {
+			inst(c, "front").TrackScripts = append(inst(c, "front").TrackScripts, TrackScript{Script: "haproxy-alive"})
+		}, []string{`vrrp_instances[front].track_scripts[1].script: "haproxy-alive" is tracked twice`}},
+		{"track script weight", Env{}, func(c *Config) { inst(c, "front").TrackScripts[0].Weight = 255 },
+			[]string{`vrrp_instances[front].track_scripts[0].weight: 255 is not a tracking weight (-254 to 254; 0 = fault)`}},
+		{"script name twice", Env{}, func(c *Config) { c.VRRPScripts = append(c.VRRPScripts, c.VRRPScripts[0]) },
+			[]string{`vrrp_scripts[haproxy-alive].name: VRRP script "haproxy-alive" is listed twice`}},
+		{"script name missing", Env{}, func(c *Config) { c.VRRPScripts = append(c.VRRPScripts, VRRPScript{Path: "/bin/true"}) },
+			[]string{`vrrp_scripts[1].name: required`}},
+		{"script path relative", Env{}, func(c *Config) { c.VRRPScripts[0].Path = "bin/check" },
+			[]string{`vrrp_scripts[haproxy-alive].path: "bin/check" is not an absolute path`}},
+		{"script path missing", Env{}, func(c *Config) { c.VRRPScripts[0].Path = "" },
+			[]string{`vrrp_scripts[haproxy-alive].path: required (an absolute path)`}},
+		{"script arg with nul", Env{}, func(c *Config) { c.VRRPScripts[0].Args[1] = "\x00" },
+			[]string{`vrrp_scripts[haproxy-alive].args[1]: an argument cannot contain a NUL byte`}},
+		{"script interval", Env{}, func(c *Config) { c.VRRPScripts[0].Interval = Duration(time.Millisecond) },
+			[]string{`vrrp_scripts[haproxy-alive].interval: 1ms is too short (at least 10ms)`}},
+		{"script fall", Env{}, func(c *Config) { c.VRRPScripts[0].Fall = -1 },
+			[]string{`vrrp_scripts[haproxy-alive].fall: -1 is out of range (0-1000)`}},
+		{"auth on v3", Env{}, func(c *Config) { inst(c, "front").AuthPass = "secret" },
+			[]string{`vrrp_instances[front].auth_pass: VRRPv3 has no authentication (auth_pass is for version 2)`}},
+		{"auth on default version", Env{}, func(c *Config) { inst(c, "front6").AuthPass = "secret" },
+			[]string{`vrrp_instances[front6].auth_pass: VRRPv3 has no authentication (auth_pass is for version 2)`}},
+		{"auth too long", Env{}, func(c *Config) { inst(c, "legacy").AuthPass = "123456789" },
+			[]string{`vrrp_instances[legacy].auth_pass: 9 characters; PASS authentication takes at most 8`}},
+		{"auth not printable", Env{}, func(c *Config) { inst(c, "legacy").AuthPass = "a b" },
+			[]string{`vrrp_instances[legacy].auth_pass: use printable ASCII without spaces (keepalived compatibility)`}},
+		{"garp count", Env{}, func(c *Config) { inst(c, "front").GARP.Count = 101 },
+			[]string{`vrrp_instances[front].garp.count: 101 is out of range (1-100)`}},
+		{"garp interval", Env{}, func(c *Config) { inst(c, "front").GARP.Interval = Duration(20 * time.Second) },
+			[]string{`vrrp_instances[front].garp.interval: 20s is longer than the maximum 10s`}},
+
+		{"sync group member unknown", Env{}, func(c *Config) { c.VRRPSyncGroups[0].Members[1] = "back" },
+			[]string{`vrrp_sync_groups[edge].members[1]: "back" is not a VRRP instance`}},
+		{"sync group member twice", Env{}, func(c *Config) { c.VRRPSyncGroups[0].Members[1] = "front" },
+			[]string{`vrrp_sync_groups[edge].members[1]: "front" is listed twice`}},
+		{"sync group member in two groups", Env{}, func(c *Config) {
+			c.VRRPSyncGroups = append(c.VRRPSyncGroups, VRRPSyncGroup{Name: "other", Members: []string{"legacy", "front6"}})
+		}, []string{`vrrp_sync_groups[other].members[1]: "front6" is already in sync group "edge" (an instance belongs to at most one)`}},
+		{"sync group without members", Env{}, func(c *Config) { c.VRRPSyncGroups[0].Members = nil },
+			[]string{`vrrp_sync_groups[edge].members: a sync group needs members`}},
+		{"sync group name twice", Env{}, func(c *Config) {
+			c.VRRPSyncGroups = append(c.VRRPSyncGroups, VRRPSyncGroup{Name: "edge", Members: []string{"legacy"}})
+		}, []string{`vrrp_sync_groups[edge].name: sync group "edge" is listed twice`}},
+		{"sync group name missing", Env{}, func(c *Config) { c.VRRPSyncGroups[0].Name = "" },
+			[]string{`vrrp_sync_groups[0].name: required`}},
+
+		{"user name twice", Env{}, func(c *Config) { c.Users[2].Name = "noc" },
+			[]string{`users[noc].name: user "noc" is listed twice`}},
+		{"user name bad", Env{}, func(c *Config) { c.Users[2].Name = "dash board" },
+			[]string{`users[2].name: "dash board" is not a user name (1-64 of letters, digits, '-', '_' and '.')`}},
+		{"user role bad", Env{}, func(c *Config) { c.Users[1].Role = "root" },
+			[]string{`users[noc].role: "root" is not a role (admin, operator or viewer)`}},
+		{"user role missing", Env{}, func(c *Config) { c.Users[1].Role = "" },
+			[]string{`users[noc].role: required (admin, operator or viewer)`}},
+		{"plain password", Env{}, func(c *Config) { c.Users[1].PasswordHash = "hunter2" },
+			[]string{`users[noc].password_hash: not a password hash (a PHC or crypt string starting with '$'; never a plain password)`}},
+		{"token name missing", Env{}, func(c *Config) { c.Users[0].Tokens[0].Name = "" },
+			[]string{`users[admin].tokens[0].name: required`}},
+		{"token name twice", Env{}, func(c *Config) { c.Users[0].Tokens = append(c.Users[0].Tokens, c.Users[0].Tokens[0]) },
+			[]string{`users[admin].tokens[ci].name: token "ci" is listed twice`}},
+		{"same token name, other user", Env{}, func(c *Config) { c.Users[2].Tokens[0].Name = "ci" }, nil},
+		{"token hash missing", Env{}, func(c *Config) { c.Users[2].Tokens[0].Hash = "" },
+			[]string{`users[dash].tokens[grafana].hash: required (the token's hash, without spaces)`}},
+		{"token expires before created", Env{}, func(c *Config) { c.Users[0].Tokens[0].Expires = c.Users[0].Tokens[0].Created.Add(-time.Hour) },
+			[]string{`users[admin].tokens[ci].expires: 2026-11-01T09:00:00Z is not after created 2026-11-01T10:00:00Z`}},
+	}
+	runEditRows(t, rows, validationLines)
+}
+
+// TestWarnings: one row per warning; the full example has none.
+func TestWarnings(t *testing.T) {
+	rows := []editRow{
+		{"gro on data interface", Env{}, func(c *Config) { ifc(c, "eth1").Offload.GRO = boolp(true) },
+			[]string{`interfaces[eth1].offload.gro: GRO is on for a data interface: IPVS drops aggregated packets larger than the MTU`}},
+		{"lro and gro_hw on data interface by default role", Env{}, func(c *Config) {
+			c.Interfaces = append(c.Interfaces, Interface{Name: "eth5", Offload: Offload{LRO: boolp(true), GROHW: boolp(true)}})
+		}, []string{
+			`interfaces[eth5].offload.lro: LRO is on for a data interface: IPVS drops aggregated packets larger than the MTU`,
+			`interfaces[eth5].offload.gro_hw: hardware GRO is on for a data interface: IPVS drops aggregated packets larger than the MTU`,
+		}},
+		{"gro on management interface", Env{}, func(c *Config) { ifc(c, "mgmt0").Offload.GRO = boolp(true) }, nil},
+		{"service without real servers", Env{}, func(c *Config) { svc(c, "mail").RealServers = nil },
+			[]string{`virtual_services[mail].real_servers: no real servers and no sorry server: connections to this service fail`}},
+		{"service with only a sorry server", Env{}, func(c *Config) { svc(c, "web").RealServers = nil }, nil},
+		{"check timeout not below interval", Env{}, func(c *Config) { svc(c, "web").RealServers[2].HealthCheck.Timeout = Duration(3 * time.Second) },
+			[]string{`virtual_services[web].real_servers[2].health_check.timeout: 3s is not shorter than the interval 2s: a slow server is probed again before the last probe gave up`}},
+		{"nopreempt with initial master", Env{}, func(c *Config) { inst(c, "legacy").InitialState = InitialMaster },
+			[]string{`vrrp_instances[legacy].preempt: preempt is off but initial_state is master: after a restart this box takes the addresses over anyway (use initial_state backup)`}},
+		{"preempt delay without preempt", Env{}, func(c *Config) { inst(c, "front").Preempt = boolp(false) },
+			[]string{`vrrp_instances[front].preempt_delay: has no effect while preempt is off`}},
+		{"address owner below 255", Env{}, func(c *Config) { inst(c, "legacy").VirtualAddresses = vas("203.0.113.2/32") },
+			[]string{`vrrp_instances[legacy].virtual_addresses[0].address: 203.0.113.2 is an interface address of this box, which makes it the address owner: VRRP wants priority 255 for the owner`}},
+		{"sync group of one", Env{}, func(c *Config) { c.VRRPSyncGroups[0].Members = c.VRRPSyncGroups[0].Members[:1] },
+			[]string{`vrrp_sync_groups[edge].members: a sync group of one instance has no effect`}},
+		{"script timeout above interval", Env{}, func(c *Config) { c.VRRPScripts[0].Timeout = Duration(3 * time.Second) },
+			[]string{`vrrp_scripts[haproxy-alive].timeout: 3s is longer than the interval 2s: runs of the script overlap`}},
+		{"no admin", Env{}, func(c *Config) { c.Users[0].Role = RoleOperator },
+			[]string{`users: no user has the admin role: nobody can change users through the API`}},
+	}
+	runEditRows(t, rows, func(c Config, _ Env) []string {
+		if err := c.Validate(); err != nil {
+			t.Errorf("warning row is not otherwise valid: %v", err)
+		}
+		return lines(c.Warnings())
+	})
+}
