@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+
+	"github.com/lvsbox/lvsbox/appliance/auth"
 )
 
 var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
@@ -51,7 +53,7 @@ th{background:#eee}
 </html>
 `))
 
-func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) page(w http.ResponseWriter, _ *http.Request, _ auth.Identity) {
 	var buf bytes.Buffer
 	if err := pageTmpl.Execute(&buf, s.document()); err != nil {
 		s.log().Error("http: render status page", "error", err)

@@ -10,15 +10,20 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/lvsbox/lvsbox/appliance/api"
+	"github.com/lvsbox/lvsbox/appliance/auth"
 	"github.com/lvsbox/lvsbox/appliance/engine"
+	"github.com/lvsbox/lvsbox/appliance/events"
 	"github.com/lvsbox/lvsbox/appliance/ipvs"
 	"github.com/lvsbox/lvsbox/appliance/netcfg"
 	"github.com/lvsbox/lvsbox/appliance/store"
+	"github.com/lvsbox/lvsbox/appliance/tlscert"
 )
 
 func main() {
@@ -33,21 +38,26 @@ func main() {
 
 var errUsage = errors.New("usage")
 
+// imageMarker exists only in the lvsbox image; `--https auto` listens on :443 there.
+const imageMarker = "/etc/lvsbox/board.json"
+
 type options struct {
-	data, seed, http, run, versionFile string
-	resync                             time.Duration
-	level                              slog.Level
+	data, seed, http, https, socket, run, versionFile string
+	resync                                            time.Duration
+	level                                             slog.Level
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("lvsboxd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.data, "data", "", "data directory holding lvsbox.db (required)")
+	fs.StringVar(&o.data, "data", "", "data directory holding lvsbox.db, tls/ and initial-admin-password (required)")
 	fs.StringVar(&o.seed, "seed", "", "seed configuration imported when the store is empty")
-	fs.StringVar(&o.http, "http", "", "HTTP listen address, e.g. :80 (empty: no HTTP)")
+	fs.StringVar(&o.http, "http", "", "plain-HTTP listen address for the status page only, e.g. :80 (empty: none)")
+	fs.StringVar(&o.https, "https", "auto", "HTTPS API listen address, e.g. :443; auto = :443 in the image, none on a host; empty or none: off")
+	fs.StringVar(&o.socket, "socket", "", "API Unix socket (root-only, no authentication); default RUN/api.sock; none: off")
 	fs.DurationVar(&o.resync, "resync", 5*time.Second, "interval between reconcile passes")
-	fs.StringVar(&o.run, "run", "/run/lvsbox", "runtime state directory (what lvsbox added to the host)")
+	fs.StringVar(&o.run, "run", "/run/lvsbox", "runtime state directory (what lvsbox added to the host, the API socket)")
 	fs.StringVar(&o.versionFile, "version-file", api.VersionFile, "image build info shown in status")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -65,6 +75,21 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := o.level.UnmarshalText([]byte(*level)); err != nil {
 		return o, fmt.Errorf("%w: --log-level: %v", errUsage, err)
 	}
+	switch o.socket {
+	case "":
+		o.socket = filepath.Join(o.run, "api.sock")
+	case "none":
+		o.socket = ""
+	}
+	switch o.https {
+	case "auto":
+		o.https = ""
+		if _, err := os.Stat(imageMarker); err == nil {
+			o.https = ":443"
+		}
+	case "none":
+		o.https = ""
+	}
 	return o, nil
 }
 
@@ -80,7 +105,8 @@ func run(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	log.Info("lvsboxd starting", "pid", os.Getpid(), "data", o.data, "seed", o.seed, "http", o.http, "resync", o.resync)
+	log.Info("lvsboxd starting", "pid", os.Getpid(), "data", o.data, "seed", o.seed, "http", o.http,
+		"https", o.https, "socket", o.socket, "resync", o.resync)
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -98,9 +124,10 @@ func run(args []string, stderr io.Writer) error {
 		log.Warn("version file unreadable", "error", err)
 	}
 
+	openIPVS := func() (ipvs.Kernel, error) { return ipvs.OpenNetlink() }
 	eng := engine.New(engine.Options{
 		Store:    st,
-		OpenIPVS: func() (ipvs.Kernel, error) { return ipvs.OpenNetlink() },
+		OpenIPVS: openIPVS,
 		Net: &netcfg.Reconciler{
 			Host:   netcfg.NewNetlink(nil),
 			Sysctl: netcfg.ProcSys{},
@@ -111,20 +138,52 @@ func run(args []string, stderr io.Writer) error {
 		Log:    log,
 	})
 
-	var ln net.Listener
-	if o.http != "" {
-		if ln, err = net.Listen("tcp", o.http); err != nil {
-			return fmt.Errorf("http: %w", err)
-		}
-		log.Info("http: listening", "addr", ln.Addr().String())
+	users := &auth.UserCache{Load: configUsers(st), Bootstrap: &auth.Bootstrap{
+		Path: filepath.Join(o.data, auth.InitialPasswordFile),
+		Created: func(user, password, path string) {
+			log.Warn("!!! no users are configured: created the initial admin account; change it by adding users to the configuration !!!",
+				"user", user, "password", password, "file", path)
+		},
+	}}
+	srv := &api.Server{
+		Status: eng, Version: version, Log: log,
+		Store:      storeAPI{st},
+		Planner:    engine.Planner{OpenIPVS: openIPVS},
+		Env:        api.HostEnv,
+		Interfaces: api.HostInterfaces,
+		Auth:       auth.New(auth.Options{Users: users.Users, Log: log}),
+		Events:     events.NewHub(256, strconv.FormatInt(time.Now().UnixNano(), 36), nil),
+		OnCommit:   func(api.RevisionInfo) { users.Invalidate(); eng.Kick() },
 	}
 
+	ls, err := listen(log, o, users)
+	if err != nil {
+		return err
+	}
+
+	// A deadline that passed while the daemon was down rolls back before the first pass.
+	exp := expirer{s: st,
+		onRollback: func(p, rb store.RevisionInfo) {
+			log.Warn("commit-confirmed revision not confirmed in time: rolled back", "revision", p.Number, "rollback_revision", rb.Number)
+		},
+		onError: func(err error) { log.Error("commit-confirmed expiry", "error", err) },
+	}
+	exp.due()
+
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 5)
 	wg.Go(func() { errc <- eng.Run(ctx) })
-	if ln != nil {
-		srv := &api.Server{Status: eng, Version: version, Log: log}
-		wg.Go(func() { errc <- srv.Run(ctx, ln) })
+	wg.Go(func() { srv.PublishEvents(ctx) })
+	wg.Go(func() { exp.loop(ctx.Done(), time.Second) })
+	if ls.http != nil {
+		wg.Go(func() { errc <- srv.Run(ctx, ls.http) })
+	}
+	if ls.socket != nil {
+		wg.Go(func() { errc <- srv.RunSocket(ctx, ls.socket) })
+		defer os.Remove(o.socket)
+	}
+	if ls.https != nil {
+		wg.Go(func() { errc <- srv.RunTLS(ctx, ls.https, ls.cert.GetCertificate) })
 	}
 
 	var runErr error
@@ -140,6 +199,77 @@ func run(args []string, stderr io.Writer) error {
 		runErr = errors.Join(runErr, err)
 	}
 	return runErr
+}
+
+type listeners struct {
+	http, socket, https net.Listener
+	cert                *tlscert.Loader
+}
+
+// listen binds every configured listener (closing them all on failure).
+func listen(log *slog.Logger, o options, users *auth.UserCache) (ls listeners, err error) {
+	defer func() {
+		if err != nil {
+			for _, l := range []net.Listener{ls.http, ls.socket, ls.https} {
+				if l != nil {
+					l.Close()
+				}
+			}
+		}
+	}()
+	if o.socket != "" {
+		if ls.socket, err = api.ListenUnix(o.socket); err != nil {
+			return ls, err
+		}
+		log.Info("api socket: listening", "path", o.socket)
+	}
+	if o.https != "" {
+		if err := users.EnsureBootstrap(); err != nil { // the initial admin when there are no users
+			return ls, fmt.Errorf("https: %w", err)
+		}
+		if ls.cert, err = certificate(log, filepath.Join(o.data, "tls")); err != nil {
+			return ls, err
+		}
+		if ls.https, err = net.Listen("tcp", o.https); err != nil {
+			return ls, fmt.Errorf("https: %w", err)
+		}
+		log.Info("https: listening", "addr", ls.https.Addr().String())
+	}
+	// Last, so that "http: listening" means every listener is bound.
+	if o.http != "" {
+		if ls.http, err = net.Listen("tcp", o.http); err != nil {
+			return ls, fmt.Errorf("http: %w", err)
+		}
+		log.Info("http: listening", "addr", ls.http.Addr().String())
+	}
+	return ls, nil
+}
+
+// certificate makes sure DIR holds a certificate (self-signed on first start) and
+// returns a loader that picks up replacements.
+func certificate(log *slog.Logger, dir string) (*tlscert.Loader, error) {
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if hn, err := os.Hostname(); err == nil {
+		hosts = append([]string{hn}, hosts...)
+	}
+	gen, err := tlscert.Ensure(dir, tlscert.Options{Hosts: hosts})
+	if err != nil {
+		return nil, fmt.Errorf("https: %w", err)
+	}
+	l := &tlscert.Loader{Dir: dir,
+		Reloaded: func(fp string) { log.Info("https: certificate replaced", "sha256", fp) },
+		Failed:   func(err error) { log.Error("https: new certificate unusable; keeping the previous one", "error", err) },
+	}
+	c, err := l.Load()
+	if err != nil {
+		return nil, fmt.Errorf("https: %w", err)
+	}
+	msg := "https: certificate"
+	if gen {
+		msg = "https: generated a self-signed certificate"
+	}
+	log.Info(msg, "dir", dir, "sha256", tlscert.Fingerprint(c.Certificate[0]))
+	return l, nil
 }
 
 // importSeed imports the seed when the store is empty; a bad seed is logged, not fatal.

@@ -18,8 +18,8 @@ import (
 	"time"
 )
 
-// binary is the lvsboxd built once for the host tests.
-var binary string
+// binary is the lvsboxd built once for the host tests, cliBinary the lvsbox client.
+var binary, cliBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "lvsboxd-test-")
@@ -28,12 +28,15 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "lvsboxd")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build lvsboxd: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	cliBinary = filepath.Join(dir, "lvsbox")
+	for pkg, out := range map[string]string{".": binary, "../lvsbox": cliBinary} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if msg, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, msg)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -286,7 +289,19 @@ func TestFlags(t *testing.T) {
 		t.Errorf("extra args: %v", err)
 	}
 	o, err := parseFlags([]string{"--data", "/d", "--seed", "/s", "--http", ":80", "--resync", "2s", "--log-level", "debug"}, io.Discard)
-	if err != nil || o.data != "/d" || o.seed != "/s" || o.http != ":80" || o.resync != 2*time.Second || o.level.String() != "DEBUG" || o.run != "/run/lvsbox" {
+	if err != nil || o.data != "/d" || o.seed != "/s" || o.http != ":80" || o.resync != 2*time.Second || o.level.String() != "DEBUG" || o.run != "/run/lvsbox" ||
+		o.socket != "/run/lvsbox/api.sock" {
 		t.Errorf("flags = %+v, %v", o, err)
+	}
+	if _, err := os.Stat(imageMarker); err != nil && o.https != "" {
+		t.Errorf("--https auto on a host = %q", o.https)
+	}
+	o, err = parseFlags([]string{"--data", "/d", "--run", "/r", "--https", ":8443"}, io.Discard)
+	if err != nil || o.socket != "/r/api.sock" || o.https != ":8443" {
+		t.Errorf("flags = %+v, %v", o, err)
+	}
+	o, err = parseFlags([]string{"--data", "/d", "--socket", "none", "--https", "none"}, io.Discard)
+	if err != nil || o.socket != "" || o.https != "" {
+		t.Errorf("none: %+v, %v", o, err)
 	}
 }
