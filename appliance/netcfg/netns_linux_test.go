@@ -5,33 +5,17 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/netip"
-	"os"
 	"os/exec"
 	"slices"
 	"testing"
+
+	"github.com/lvsbox/lvsbox/tools/testenv"
 
 	"github.com/lvsbox/lvsbox/appliance/netcfg"
 	"github.com/lvsbox/lvsbox/appliance/netcfg/netcfgtest"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
-
-// needRoot skips (or, with LVSBOX_REQUIRE_ALL=1, fails) tests that need root and ip(8).
-func needRoot(t *testing.T) {
-	t.Helper()
-	miss := func(why string) {
-		if os.Getenv("LVSBOX_REQUIRE_ALL") == "1" {
-			t.Fatalf("LVSBOX_REQUIRE_ALL=1 but %s", why)
-		}
-		t.Skip(why)
-	}
-	if os.Geteuid() != 0 {
-		miss("needs root to create a network namespace")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		miss("needs ip(8) from iproute2")
-	}
-}
 
 // throwawayNetns creates a uniquely named namespace, removed when the test ends, and
 // returns a netlink handle inside it.
@@ -82,7 +66,7 @@ func addrsOf(t *testing.T, h *netlink.Handle, link string) []string {
 }
 
 func TestNetlinkInThrowawayNetns(t *testing.T) {
-	needRoot(t)
+	testenv.NeedRoot(t)
 	h := throwawayNetns(t)
 	// A veth pair (this host's kernel has no dummy driver); the peer is up so that
 	// lvsd0 gets a carrier once lvsbox sets it up.

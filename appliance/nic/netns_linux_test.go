@@ -5,36 +5,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"os/exec"
 	"runtime"
 	"testing"
+
+	"github.com/lvsbox/lvsbox/tools/testenv"
 
 	"github.com/lvsbox/lvsbox/appliance/nic"
 	"github.com/safchain/ethtool"
 	"github.com/vishvananda/netns"
 )
-
-// needRoot skips (or, with LVSBOX_REQUIRE_ALL=1, fails) tests that need root and
-// ip(8); -short (the unit tier) always skips them.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: unit tier only (root and namespace tests skipped)")
-	}
-	miss := func(why string) {
-		if os.Getenv("LVSBOX_REQUIRE_ALL") == "1" {
-			t.Fatalf("%s (required: LVSBOX_REQUIRE_ALL=1)", why)
-		}
-		t.Skip(why)
-	}
-	if os.Geteuid() != 0 {
-		miss("needs root to create a network namespace")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		miss("needs ip(8) from iproute2")
-	}
-}
 
 // vethNetns makes a throwaway namespace holding a veth pair (both ends down) and
 // returns its handle and the two link names; everything is removed when the test ends.
@@ -67,7 +47,7 @@ func vethNetns(t *testing.T) (netns.NsHandle, string, string) {
 }
 
 func TestSystemVethInNetns(t *testing.T) {
-	needRoot(t)
+	testenv.NeedRoot(t)
 	ns, a, z := vethNetns(t)
 	sys, err := nic.OpenIn(ns)
 	if err != nil {

@@ -13,32 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvsbox/lvsbox/tools/testenv"
+
 	"github.com/vishvananda/netns"
 )
 
-// needOrSkip skips with why (or fails under LVSBOX_REQUIRE_ALL=1) unless ok.
-func needOrSkip(t *testing.T, ok bool, why string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("LVSBOX_REQUIRE_ALL") == "1" {
-		t.Fatalf("%s (required: LVSBOX_REQUIRE_ALL=1)", why)
-	}
-	t.Skip(why)
-}
-
-// needRoot needs root, ip(8) and sh; -short (the unit tier) always skips.
+// needRoot gates the namespace tests (testenv.NeedRoot) and needs sh and modprobe.
 func needRoot(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: unit tier only (root and namespace tests skipped)")
-	}
-	needOrSkip(t, os.Geteuid() == 0, "needs root to create network namespaces")
-	for _, tool := range []string{"ip", "sh", "modprobe"} {
-		_, err := exec.LookPath(tool)
-		needOrSkip(t, err == nil, "needs "+tool+" on PATH")
-	}
+	testenv.NeedRoot(t)
+	testenv.NeedTools(t, "sh", "modprobe")
 }
 
 func uniq() string {

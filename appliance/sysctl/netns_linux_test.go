@@ -12,30 +12,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvsbox/lvsbox/tools/testenv"
+
 	"github.com/vishvananda/netns"
 )
 
-// needRoot skips (or, with LVSBOX_REQUIRE_ALL=1, fails) tests that need root and
-// ip(8); -short (the unit tier) always skips them.
+// needRoot gates the namespace tests (testenv.NeedRoot) and needs sysctl(8).
 func needRoot(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: unit tier only (root and namespace tests skipped)")
-	}
-	miss := func(why string) {
-		if os.Getenv("LVSBOX_REQUIRE_ALL") == "1" {
-			t.Fatalf("%s (required: LVSBOX_REQUIRE_ALL=1)", why)
-		}
-		t.Skip(why)
-	}
-	if os.Geteuid() != 0 {
-		miss("needs root to create a network namespace")
-	}
-	for _, tool := range []string{"ip", "sysctl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			miss("needs " + tool + " on PATH")
-		}
-	}
+	testenv.NeedRoot(t)
+	testenv.NeedTools(t, "sysctl")
 }
 
 // inNetns runs fn on a thread that has joined ns (/proc/sys/net shows the namespace

@@ -16,24 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvsbox/lvsbox/tools/testenv"
+
 	"github.com/lvsbox/lvsbox/images/board"
 	"github.com/lvsbox/lvsbox/images/busybox"
 	"github.com/lvsbox/lvsbox/images/internal/hostcmd"
 	"github.com/lvsbox/lvsbox/images/manifest"
 	"github.com/u-root/u-root/pkg/cpio"
 )
-
-// needs skips the test (or fails it under LVSBOX_REQUIRE_ALL=1).
-func needs(t *testing.T, ok bool, reason string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("LVSBOX_REQUIRE_ALL") == "1" {
-		t.Fatalf("required: %s", reason)
-	}
-	t.Skip(reason)
-}
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -70,13 +60,13 @@ func TestReproducibleImage(t *testing.T) {
 	}
 	for _, tool := range []string{"apt-get", "apt-cache", "dpkg-deb", "depmod", "modprobe", "go", "git"} {
 		_, err := exec.LookPath(tool)
-		needs(t, err == nil, tool+" is not installed")
+		testenv.Need(t, err == nil, tool+" is not installed")
 	}
 	repo := repoRoot(t)
 	_, _, err := busybox.Select(repo, busybox.Commands, false)
-	needs(t, err == nil, "command packages missing: "+errString(err))
+	testenv.Need(t, err == nil, "command packages missing: "+errString(err))
 	cache := filepath.Join(repo, "out", "cache")
-	needs(t, kernelCached(cache) || mirrorReachable(), "no cached kernel and the Debian mirror is unreachable")
+	testenv.Need(t, kernelCached(cache) || mirrorReachable(), "no cached kernel and the Debian mirror is unreachable")
 
 	ctx := context.Background()
 	var ms [2]manifest.Manifest

@@ -7,11 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lvsbox/lvsbox/tools/testenv"
 
 	"github.com/lvsbox/lvsbox/images/internal/hostcmd"
 )
@@ -183,12 +184,7 @@ func TestStageWithFakeDepmod(t *testing.T) {
 
 // With the host's real depmod, the staged tree gets the text indexes.
 func TestStageWithRealDepmod(t *testing.T) {
-	if _, err := exec.LookPath("depmod"); err != nil {
-		if os.Getenv("LVSBOX_REQUIRE_ALL") == "1" {
-			t.Fatal("depmod not installed (package kmod)")
-		}
-		t.Skip("depmod not installed (package kmod)")
-	}
+	testenv.NeedTools(t, "depmod") // package kmod
 	root, release := kernelTree(t)
 	stage := t.TempDir()
 	s := Stager{Run: hostcmd.Exec{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func requireAll() bool { return os.Getenv("LVSBOX_REQUIRE_ALL") == "1" }
+	"github.com/lvsbox/lvsbox/tools/testenv"
+)
 
 // fakeImage writes a file with an ext4-like superblock.
 func fakeImage(t *testing.T, path string, magic uint16, label string) {
@@ -62,12 +62,7 @@ func TestExt4LabelRealMkfs(t *testing.T) {
 			}
 		}
 	}
-	if err != nil {
-		if requireAll() {
-			t.Fatal("mkfs.ext4 not found")
-		}
-		t.Skip("mkfs.ext4 not found")
-	}
+	testenv.Need(t, err == nil, "mkfs.ext4 not found")
 	p := filepath.Join(t.TempDir(), "data.img")
 	if out, err := exec.Command(mkfs, "-q", "-F", "-L", DataLabel, p, "4M").CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext4: %v: %s", err, out)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvsbox/lvsbox/tools/testenv"
+
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 )
@@ -99,12 +101,7 @@ func TestEchoRoundTrip(t *testing.T) {
 }
 
 func TestPingLoopback(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("LVSBOX_REQUIRE_ALL") == "1" {
-			t.Fatal("needs root for a raw ICMP socket (required: LVSBOX_REQUIRE_ALL=1)")
-		}
-		t.Skip("needs root for a raw ICMP socket")
-	}
+	testenv.Need(t, os.Geteuid() == 0, "needs root for a raw ICMP socket")
 	var out bytes.Buffer
 	if err := ping(context.Background(), []string{"-c", "1", "127.0.0.1"}, &out); err != nil {
 		t.Fatalf("ping: %v\n%s", err, out.String())

@@ -14,20 +14,22 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lvsbox/lvsbox/tools/testenv"
 )
 
 // Environment variables read by the test helpers.
 const (
 	// EnvRequireAll=1 turns every skip of a root/QEMU/image test into a failure.
-	EnvRequireAll = "LVSBOX_REQUIRE_ALL"
+	EnvRequireAll = testenv.EnvRequireAll
 	// EnvKeepLab=1 leaves labs running after the test (see Config.Keep).
 	EnvKeepLab = "LVSBOX_KEEP_LAB"
 	// EnvKeepLogs=1 saves lab logs of passing tests too.
 	EnvKeepLogs = "LVSBOX_KEEP_LOGS"
 )
 
-// RequireAll reports whether LVSBOX_REQUIRE_ALL=1 is set.
-func RequireAll() bool { return os.Getenv(EnvRequireAll) == "1" }
+// RequireAll reports whether LVSBOX_REQUIRE_ALL=1 is set (testenv.RequireAll).
+func RequireAll() bool { return testenv.RequireAll() }
 
 // KeepLab reports whether LVSBOX_KEEP_LAB=1 is set.
 func KeepLab() bool { return os.Getenv(EnvKeepLab) == "1" }
@@ -35,38 +37,14 @@ func KeepLab() bool { return os.Getenv(EnvKeepLab) == "1" }
 // KeepLogs reports whether LVSBOX_KEEP_LOGS=1 is set.
 func KeepLogs() bool { return os.Getenv(EnvKeepLogs) == "1" }
 
-// Need skips tb with the reason unless ok; under LVSBOX_REQUIRE_ALL=1 it
-// fails instead.
-func Need(tb testing.TB, ok bool, format string, args ...any) {
-	tb.Helper()
-	if ok {
-		return
-	}
-	reason := fmt.Sprintf(format, args...)
-	if RequireAll() {
-		tb.Fatalf("%s (required: %s=1)", reason, EnvRequireAll)
-	}
-	tb.Skip(reason)
-}
+// Need is testenv.Need, re-exported for lab users.
+var Need = testenv.Need
 
-// NeedRoot needs uid 0. Under -short (the unit tier) it always skips:
-// root tests build namespaces and boot guests.
-func NeedRoot(tb testing.TB) {
-	tb.Helper()
-	if testing.Short() {
-		tb.Skip("-short: unit tier only (root, namespace and VM tests skipped)")
-	}
-	Need(tb, os.Geteuid() == 0, "needs root (network namespaces)")
-}
+// NeedRoot is testenv.NeedRoot, re-exported for lab users.
+var NeedRoot = testenv.NeedRoot
 
-// NeedTools needs each named program on PATH.
-func NeedTools(tb testing.TB, names ...string) {
-	tb.Helper()
-	for _, n := range names {
-		_, err := exec.LookPath(n)
-		Need(tb, err == nil, "needs %s on PATH", n)
-	}
-}
+// NeedTools is testenv.NeedTools, re-exported for lab users.
+var NeedTools = testenv.NeedTools
 
 // NeedImage needs root, ip, QEMU and the built image of DefaultBoard, and
 // returns the image.
