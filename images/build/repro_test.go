@@ -58,13 +58,10 @@ func TestReproducibleImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the image twice (-short)")
 	}
-	for _, tool := range []string{"apt-get", "apt-cache", "dpkg-deb", "depmod", "modprobe", "go", "git"} {
-		_, err := exec.LookPath(tool)
-		testenv.Need(t, err == nil, tool+" is not installed")
-	}
+	testenv.NeedTools(t, "apt-get", "apt-cache", "dpkg-deb", "depmod", "modprobe", "go", "git")
 	repo := repoRoot(t)
 	_, _, err := busybox.Select(repo, busybox.Commands, false)
-	testenv.Need(t, err == nil, "command packages missing: "+errString(err))
+	testenv.Need(t, err == nil, "command packages missing: %v", err)
 	cache := filepath.Join(repo, "out", "cache")
 	testenv.Need(t, kernelCached(cache) || mirrorReachable(), "no cached kernel and the Debian mirror is unreachable")
 
@@ -96,13 +93,6 @@ func TestReproducibleImage(t *testing.T) {
 		}
 	}
 	checkImage(t, dirs[0], ms[0])
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 func fileSHA(p string) (string, error) {
