@@ -22,9 +22,6 @@ func main() {
 	os.Exit(code)
 }
 
-// converters are the `lvsbox import KIND` converters built into this binary.
-var converters = map[string]cli.Converter{}
-
 // readPassword prompts on the terminal without echo; without a terminal it reads a
 // line from stdin.
 func readPassword(prompt string) (string, error) {
