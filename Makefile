@@ -12,7 +12,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 HOST_PKGS := qemu-system-x86 qemu-utils e2fsprogs kmod cpio iproute2 ipvsadm keepalived \
              tcpdump procps ca-certificates
 
-.PHONY: all deps image run test test-unit test-host test-vm lint clean
+.PHONY: all deps image run test test-unit test-vm fuzz lint clean
 
 all: image
 
@@ -31,8 +31,19 @@ image: ## build out/$(BOARD)/{vmlinuz,initramfs.cpio.gz,manifest.json}
 run: ## build what is missing and boot the QEMU image (console here, web UI on localhost)
 	BOARD=$(BOARD) images/run-qemu.sh
 
-test: deps image ## unit, host-netns and VM tests (root), all required
+test: deps image ## unit, host-netns and VM tests (root), all required, then a short fuzz run
 	LVSBOX_REQUIRE_ALL=1 $(GO) test -count=1 -timeout 35m $(GOTESTFLAGS) ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Fuzz targets (package:Func); `make fuzz FUZZTIME=5m` for a longer run.
+FUZZ_TARGETS := ./appliance/config:FuzzDecode ./appliance/vrrp:FuzzUnmarshal ./appliance/vrrp:FuzzCheck \
+                ./appliance/importer/keepalived:FuzzImport ./appliance/importer/ipvsadm:FuzzImport
+FUZZTIME ?= 8s
+fuzz: ## a short run of every fuzz target (corpora in testdata/fuzz)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 test-unit: ## pure unit tests, no root needed
 	$(GO) test -count=1 -short ./...
