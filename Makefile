@@ -12,7 +12,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 HOST_PKGS := qemu-system-x86 qemu-utils e2fsprogs kmod cpio iproute2 ipvsadm keepalived \
              tcpdump procps ca-certificates
 
-.PHONY: all deps image run test test-unit test-vm fuzz lint clean
+.PHONY: all deps image run test test-unit test-vm fuzz bench-ipvs lint clean
 
 all: image
 
@@ -50,6 +50,9 @@ test-unit: ## pure unit tests, no root needed
 
 test-vm: deps image
 	LVSBOX_REQUIRE_ALL=1 $(GO) test -count=1 -timeout 30m -v ./tools/vmtest/...
+
+bench-ipvs: deps image ## IPVS apply/reconcile benchmark vs ipvsadm -R, in a TCG guest (figures, minutes)
+	LVSBOX_BENCH=1 $(GO) test -count=1 -v -timeout 60m -run TestIPVSBench ./tools/vmtest/
 
 lint: ## gofmt, go vet, staticcheck
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2

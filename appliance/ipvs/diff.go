@@ -67,6 +67,9 @@ func serviceChange(a, b Service) string {
 	if a.Netmask != b.Netmask {
 		ch = append(ch, fmt.Sprintf("netmask /%d->/%d", a.Netmask, b.Netmask))
 	}
+	if a.PE != b.PE {
+		ch = append(ch, fmt.Sprintf("persistence engine %q->%q", a.PE, b.PE))
+	}
 	return strings.Join(ch, ", ")
 }
 
@@ -83,6 +86,9 @@ func destChange(a, b Destination) string {
 	}
 	if a.LowerThreshold != b.LowerThreshold {
 		ch = append(ch, fmt.Sprintf("lower threshold %d->%d", a.LowerThreshold, b.LowerThreshold))
+	}
+	if a.TunnelType != b.TunnelType || a.TunnelPort != b.TunnelPort || a.TunnelFlags != b.TunnelFlags {
+		ch = append(ch, fmt.Sprintf("tunnel %s/%d/%#x->%s/%d/%#x", a.TunnelType, a.TunnelPort, a.TunnelFlags, b.TunnelType, b.TunnelPort, b.TunnelFlags))
 	}
 	return strings.Join(ch, ", ")
 }

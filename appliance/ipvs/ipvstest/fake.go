@@ -6,22 +6,28 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/lvsbox/lvsbox/appliance/ipvs"
 )
 
 // Fake is an in-memory IPVS table. It is safe for concurrent use.
 type Fake struct {
-	mu      sync.Mutex
-	svcs    map[ipvs.ServiceKey]*ipvs.ServiceState
-	writes  []string
-	fail    func(op string, k ipvs.ServiceKey) error
-	unavail error
-	lists   int
+	mu       sync.Mutex
+	svcs     map[ipvs.ServiceKey]*ipvs.ServiceState
+	writes   []string
+	fail     func(op string, k ipvs.ServiceKey) error
+	unavail  error
+	lists    int
+	timeouts ipvs.Timeouts
+	daemons  []ipvs.SyncDaemon
 }
 
-// New returns an empty Fake.
-func New() *Fake { return &Fake{svcs: map[ipvs.ServiceKey]*ipvs.ServiceState{}} }
+// New returns an empty Fake with the kernel's default timeouts.
+func New() *Fake {
+	return &Fake{svcs: map[ipvs.ServiceKey]*ipvs.ServiceState{},
+		timeouts: ipvs.Timeouts{TCP: 900 * time.Second, TCPFin: 120 * time.Second, UDP: 300 * time.Second}}
+}
 
 // Writes returns the writes made so far, as "op key[ dest]" strings.
 func (f *Fake) Writes() []string {
@@ -225,4 +231,97 @@ func (f *Fake) DeleteDestination(_ context.Context, k ipvs.ServiceKey, d ipvs.De
 	return nil
 }
 
-var _ ipvs.Kernel = (*Fake)(nil)
+// Service implements ipvs.ServiceReader.
+func (f *Fake) Service(_ context.Context, k ipvs.ServiceKey) (ipvs.ServiceState, bool, error) {
+	f.mu.Lock()
+	unavail := f.unavail
+	f.mu.Unlock()
+	if unavail != nil {
+		return ipvs.ServiceState{}, false, unavail
+	}
+	s, ok := f.Get(k)
+	return s, ok, nil
+}
+
+// Info implements ipvs.Globals.
+func (f *Fake) Info(context.Context) (ipvs.Info, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unavail != nil {
+		return ipvs.Info{}, f.unavail
+	}
+	return ipvs.Info{Version: "1.2.1", ConnTabSize: 4096}, nil
+}
+
+// Timeouts implements ipvs.Globals.
+func (f *Fake) Timeouts(context.Context) (ipvs.Timeouts, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unavail != nil {
+		return ipvs.Timeouts{}, f.unavail
+	}
+	return f.timeouts, nil
+}
+
+// SetTimeouts implements ipvs.Globals (recorded as the write "set timeouts").
+func (f *Fake) SetTimeouts(_ context.Context, t ipvs.Timeouts) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unavail != nil {
+		return f.unavail
+	}
+	f.writes = append(f.writes, fmt.Sprintf("set timeouts %v/%v/%v", t.TCP, t.TCPFin, t.UDP))
+	for _, p := range [][2]*time.Duration{{&f.timeouts.TCP, &t.TCP}, {&f.timeouts.TCPFin, &t.TCPFin}, {&f.timeouts.UDP, &t.UDP}} {
+		if *p[1] >= time.Second {
+			*p[0] = p[1].Truncate(time.Second)
+		}
+	}
+	return nil
+}
+
+// SyncDaemons implements ipvs.Globals.
+func (f *Fake) SyncDaemons(context.Context) ([]ipvs.SyncDaemon, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unavail != nil {
+		return nil, f.unavail
+	}
+	return slices.Clone(f.daemons), nil
+}
+
+// StartSyncDaemon implements ipvs.Globals: EEXIST if one of that state runs.
+func (f *Fake) StartSyncDaemon(_ context.Context, d ipvs.SyncDaemon) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unavail != nil {
+		return f.unavail
+	}
+	f.writes = append(f.writes, fmt.Sprintf("start sync daemon %s %s %d", d.State, d.Interface, d.SyncID))
+	if slices.ContainsFunc(f.daemons, func(x ipvs.SyncDaemon) bool { return x.State == d.State }) {
+		return syscall.EEXIST
+	}
+	f.daemons = append(f.daemons, d)
+	return nil
+}
+
+// StopSyncDaemon implements ipvs.Globals: ESRCH if none of that state runs.
+func (f *Fake) StopSyncDaemon(_ context.Context, s ipvs.SyncState) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unavail != nil {
+		return f.unavail
+	}
+	f.writes = append(f.writes, fmt.Sprintf("stop sync daemon %s", s))
+	i := slices.IndexFunc(f.daemons, func(x ipvs.SyncDaemon) bool { return x.State == s })
+	if i < 0 {
+		return syscall.ESRCH
+	}
+	f.daemons = slices.Delete(f.daemons, i, i+1)
+	return nil
+}
+
+var (
+	_ ipvs.Kernel        = (*Fake)(nil)
+	_ ipvs.ServiceReader = (*Fake)(nil)
+	_ ipvs.Globals       = (*Fake)(nil)
+)
