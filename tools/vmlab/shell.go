@@ -46,9 +46,10 @@ func runLine(id int, cmd string) string {
 }
 
 // runPattern matches the printed output of runLine(id, ...): group 1 is the
-// command output, group 2 its exit status.
+// command output, group 2 its exit status. The start marker is not required
+// to end its line: a guest log line may land between it and its newline.
 func runPattern(id int) *regexp.Regexp {
-	return regexp.MustCompile(fmt.Sprintf(`(?s)@@VL%dB@@\n(.*?)@@VL%dE(\d+)@@`, id, id))
+	return regexp.MustCompile(fmt.Sprintf(`(?s)@@VL%dB@@(.*?)@@VL%dE(\d+)@@`, id, id))
 }
 
 // probeLine and probePattern check that the shell reads and runs commands.
@@ -65,7 +66,8 @@ func parseRun(m Match) (string, int, error) {
 	if err != nil {
 		return "", 0, fmt.Errorf("shell: exit status %q: %w", m.Groups[2], err)
 	}
-	return m.Groups[1], st, nil
+	out := strings.TrimPrefix(strings.TrimPrefix(m.Groups[1], "\r"), "\n")
+	return out, st, nil
 }
 
 func (s *Shell) next() int {

@@ -183,8 +183,13 @@ func TestParseRun(t *testing.T) {
 func TestRunPatternSkipsInterleavedLogLines(t *testing.T) {
 	text := "echo @@VL4''B@@; x; echo @@VL4''E$?@@\n@@VL4B@@\nline1\n[  3.1] lvsbox: ready\nline2\n@@VL4E0@@\n$ "
 	loc := runPattern(4).FindStringSubmatch(text)
-	if loc == nil || loc[1] != "line1\n[  3.1] lvsbox: ready\nline2\n" || loc[2] != "0" {
+	if loc == nil || loc[1] != "\nline1\n[  3.1] lvsbox: ready\nline2\n" || loc[2] != "0" {
 		t.Fatalf("match %q", loc)
+	}
+	// A log line may also land between the start marker and its newline.
+	split := "@@VL5B@@[  4.2] lvsinit: x\r\nout\r\n@@VL5E0@@"
+	if m := runPattern(5).FindStringSubmatch(split); m == nil || m[2] != "0" {
+		t.Fatalf("marker split by a log line not matched: %q", m)
 	}
 	if runPattern(4).MatchString(runLine(4, "x")) {
 		t.Fatal("the typed line matches its own output pattern")

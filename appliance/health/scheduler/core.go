@@ -19,6 +19,12 @@ type Subscription struct {
 	Service string         // the virtual service's name (for events and metrics)
 	Server  netip.AddrPort // the real server
 	Spec    health.Spec
+	// Adopt says the real server was in service in the kernel (a destination with
+	// weight > 0) when the daemon started. A probe created by this Apply starts up
+	// (state.Adopted) if any of its subscriptions adopts, instead of down; the probe
+	// then needs `fall` failed rounds to go down like any up probe. Adopt is ignored
+	// for probes that already exist and for probes that inherit a state.
+	Adopt bool
 }
 
 // NewChecker builds the checker of a probe.
@@ -72,6 +78,7 @@ type ApplyStats struct {
 	Kept          int // probes kept with their state
 	Removed       int // probes no longer used
 	Inherited     int // created probes that took over a previous probe's state
+	Adopted       int // created probes that start up because the kernel had them in service
 }
 
 // Apply makes subs the complete set of subscriptions at now. Probes whose key is
@@ -156,6 +163,16 @@ func (c *Core) Apply(now time.Time, subs []Subscription) (ApplyStats, error) {
 		p := next[key]
 		p.tracker = state.Inherit(state.TimingOf(p.spec), from, now)
 		st.Inherited++
+	}
+	for _, pl := range plan {
+		if _, inherited := inherit[pl.key]; !pl.sub.Adopt || !created[pl.key] || inherited {
+			continue
+		}
+		p := next[pl.key]
+		if !p.tracker.Up() {
+			p.tracker = state.Adopted(state.TimingOf(p.spec), now)
+			st.Adopted++
+		}
 	}
 	for key, p := range c.probes {
 		if _, ok := next[key]; !ok {

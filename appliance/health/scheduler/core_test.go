@@ -334,3 +334,38 @@ func TestApplyErrorsAreAtomic(t *testing.T) {
 		t.Errorf("failed apply changed the core: %d subscriptions, %d probes", subs, probes)
 	}
 }
+
+// TestAdopt: a probe created with an adopting subscription starts up; existing
+// probes, inherited probes and later applies ignore Adopt; an adopted probe still
+// goes down after fall failed rounds.
+func TestAdopt(t *testing.T) {
+	w := newWorld(t, healthtest.FixedRand{})
+	a := sub("web", rs1, http)
+	a.Adopt = true
+	b := sub("web", rs2, http) // not in the kernel: starts down
+	st := w.apply(a, b, sub("api", rs1, http))
+	if st.Adopted != 1 || !w.up(a.ID) || !w.up("api/"+rs1.String()) || w.up(b.ID) {
+		t.Fatalf("first apply: %+v; up rs1 %v, rs2 %v", st, w.up(a.ID), w.up(b.ID))
+	}
+	w.results[rs1] = healthtest.Fail
+	w.run(time.Second - time.Millisecond) // one failed round of fall 2
+	if !w.up(a.ID) {
+		t.Fatal("adopted server down after one failed round")
+	}
+	w.run(time.Second)
+	if w.up(a.ID) {
+		t.Fatal("adopted server still up after fall failed rounds")
+	}
+	// Adopt on an existing probe changes nothing.
+	if st := w.apply(a, b); st.Adopted != 0 || w.up(a.ID) {
+		t.Fatalf("re-apply with adopt: %+v, up %v", st, w.up(a.ID))
+	}
+	// Adopt on a probe that inherits is ignored: it takes the previous state.
+	inh := http
+	inh.Initial, inh.Rise = health.InitialInherit, 3
+	a2 := sub("web", rs1, inh)
+	a2.Adopt = true
+	if st := w.apply(a2, b); st.Inherited != 1 || st.Adopted != 0 || w.up(a.ID) {
+		t.Fatalf("inherit with adopt: %+v, up %v", st, w.up(a.ID))
+	}
+}

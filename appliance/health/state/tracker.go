@@ -79,6 +79,17 @@ func Inherit(t Timing, prev *Tracker, now time.Time) *Tracker {
 	return &n
 }
 
+// Adopted returns a tracker for timing t that starts up at now without a passing
+// check: for a real server the kernel already had in service when the daemon
+// started, so that restarting the daemon does not take it out of service. It then
+// behaves like any up probe: `fall` failed rounds take it down. The adoption is
+// recorded in the history (and, like inheritance, not counted as a flap).
+func Adopted(t Timing, now time.Time) *Tracker {
+	k := &Tracker{timing: t, up: true, since: now}
+	k.record(Transition{At: now, Up: true, Reason: AdoptReason})
+	return k
+}
+
 // SetTiming changes rise/fall/retries in place (counters are kept).
 func (k *Tracker) SetTiming(t Timing) { k.timing = t }
 
@@ -189,7 +200,7 @@ func (k *Tracker) Status(now time.Time) Status {
 	for i := k.nhist - n; i < k.nhist; i++ {
 		tr := k.hist[i%HistorySize]
 		s.History = append(s.History, tr)
-		if now.Sub(tr.At) <= FlapWindow && tr.Reason != inheritReason {
+		if now.Sub(tr.At) <= FlapWindow && tr.Reason != inheritReason && tr.Reason != AdoptReason {
 			s.Flaps++
 		}
 	}
@@ -197,3 +208,6 @@ func (k *Tracker) Status(now time.Time) Status {
 }
 
 const inheritReason = "state inherited from the previous check spec"
+
+// AdoptReason is the history entry of a tracker made by Adopted.
+const AdoptReason = "adopted: in service in the kernel when the daemon started"

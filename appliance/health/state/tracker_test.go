@@ -151,3 +151,23 @@ func TestInherit(t *testing.T) {
 		t.Error("Inherit changed its source")
 	}
 }
+
+// TestAdopted: an adopted tracker starts up without a check, goes down only after
+// fall failed rounds (with retries) and does not count the adoption as a flap.
+func TestAdopted(t *testing.T) {
+	k := Adopted(Timing{Rise: 2, Fall: 2, Retries: 1}, t0)
+	st := k.Status(t0)
+	if !k.Up() || st.State() != "up" || st.Flaps != 0 || len(st.History) != 1 || st.History[0].Reason != AdoptReason {
+		t.Fatalf("adopted tracker: up %v, status %+v", k.Up(), st)
+	}
+	ds, ups := feed(k, 1, bad("a"), bad("b"), ok("c"), bad("d"), bad("e"), bad("f"), bad("g"))
+	if want := []Decision{Retry, Done, Done, Retry, Done, Retry, Done}; !slices.Equal(ds, want) {
+		t.Errorf("decisions %v, want %v", ds, want)
+	}
+	if want := []bool{true, true, true, true, true, true, false}; !slices.Equal(ups, want) {
+		t.Errorf("states %v, want %v (down after 2 failed rounds)", ups, want)
+	}
+	if st := k.Status(t0.Add(10 * time.Second)); st.Flaps != 1 || st.Transitions != 1 {
+		t.Errorf("flaps %d transitions %d, want 1 and 1", st.Flaps, st.Transitions)
+	}
+}
