@@ -9,7 +9,7 @@ GOTESTFLAGS ?=
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
 # Host packages the build, `make run` and the tests need (Debian names).
-HOST_PKGS := qemu-system-x86 qemu-utils e2fsprogs kmod cpio iproute2 ipvsadm keepalived \
+HOST_PKGS := qemu-system-x86 qemu-utils e2fsprogs kmod cpio iproute2 ipvsadm ethtool keepalived \
              tcpdump procps ca-certificates
 
 .PHONY: all deps image run test test-unit test-vm fuzz bench-ipvs lint clean

@@ -195,6 +195,12 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, id auth.Ident
 		s.fail(w, r, err)
 		return
 	}
+	if s.Kernel != nil && cfg.Validate() == nil {
+		if err := s.Kernel(cfg); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	info, err := s.Store.Apply(*req.BaseRevision, cfg, Meta{User: id.User, Comment: req.Comment, ConfirmWithin: within})
 	if err != nil {
 		s.fail(w, r, err)
@@ -214,6 +220,9 @@ func (s *Server) validateConfig(w http.ResponseWriter, r *http.Request, _ auth.I
 	cfg, err := decodeConfig(req.Config)
 	if err == nil {
 		err = cfg.Validate()
+	}
+	if err == nil && s.Kernel != nil {
+		err = s.Kernel(cfg)
 	}
 	if err != nil {
 		he := classify(err)

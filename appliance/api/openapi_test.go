@@ -12,6 +12,11 @@ import (
 	"testing"
 
 	"github.com/lvsbox/lvsbox/appliance/auth"
+	"github.com/lvsbox/lvsbox/appliance/engine"
+	"github.com/lvsbox/lvsbox/appliance/health/scheduler"
+	"github.com/lvsbox/lvsbox/appliance/healthd"
+	"github.com/lvsbox/lvsbox/appliance/vrrp/node"
+	"github.com/lvsbox/lvsbox/appliance/vrrpd"
 )
 
 type openAPIDoc struct {
@@ -194,8 +199,24 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"LoginResponse":     reflect.TypeFor[LoginResponse](),
 		"Identity":          reflect.TypeFor[auth.Identity](),
 		"Status":            reflect.TypeFor[Document](),
+		"IPVSStatus":        reflect.TypeFor[engine.IPVSStatus](),
+		"IPVSService":       reflect.TypeFor[engine.ServiceStatus](),
+		"IPVSRealServer":    reflect.TypeFor[engine.DestinationStatus](),
+		"IPVSStats":         reflect.TypeFor[engine.Stats](),
+		"IPVSGlobals":       reflect.TypeFor[engine.GlobalsStatus](),
+		"NICStatus":         reflect.TypeFor[engine.NICStatus](),
+		"SysctlStatus":      reflect.TypeFor[engine.SysctlStatus](),
 		"StateEvent":        reflect.TypeFor[StateEvent](),
 		"ConfirmEvent":      reflect.TypeFor[ConfirmEvent](),
+		"HealthStatus":      reflect.TypeFor[healthd.Status](),
+		"HealthService":     reflect.TypeFor[healthd.ServiceStatus](),
+		"HealthRealServer":  reflect.TypeFor[healthd.RealServerStatus](),
+		"HealthCheckState":  reflect.TypeFor[scheduler.ServerView](),
+		"HealthEvent":       reflect.TypeFor[healthd.Event](),
+		"VRRPStatus":        reflect.TypeFor[vrrpd.Status](),
+		"VRRPInstance":      reflect.TypeFor[vrrpd.InstanceStatus](),
+		"VRRPTransition":    reflect.TypeFor[node.TransitionRecord](),
+		"VRRPEvent":         reflect.TypeFor[node.Event](),
 	}
 	for name, typ := range types {
 		raw, ok := doc.Components.Schemas[name]

@@ -40,6 +40,7 @@ func (s *Server) routes() []route {
 		{"GET", "/{$}", auth.PermRead, true, s.page},
 		{"GET", "/healthz", auth.PermNone, true, s.healthz},
 		{"GET", "/api/v1/status", auth.PermRead, true, s.statusJSON},
+		{"GET", "/metrics", auth.PermRead, true, s.metrics},
 		{"GET", "/api/v1/openapi.json", auth.PermNone, false, s.openapi},
 		{"POST", "/api/v1/login", auth.PermNone, false, s.login},
 		{"POST", "/api/v1/logout", auth.PermRead, false, s.logout},
@@ -52,14 +53,15 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/revisions/{a}/diff/{b}", auth.PermRead, false, s.needStore(s.diffRevisions)},
 		{"POST", "/api/v1/revisions/{n}/rollback", auth.PermOperate, false, s.needStore(s.rollback)},
 		{"POST", "/api/v1/revisions/{n}/confirm", auth.PermOperate, false, s.needStore(s.confirm)},
+		{"GET", "/api/v1/services/{name}/realserver-script", auth.PermRead, false, s.needStore(s.realServerScript)},
 		{"GET", "/api/v1/events", auth.PermRead, false, s.events},
 		{"GET", "/api/v1/export", auth.PermAdmin, false, s.needStore(s.export)},
 		{"POST", "/api/v1/import", auth.PermAdmin, false, s.needStore(s.importConfig)},
 	}
 }
 
-// Handler is the plain-HTTP listener's handler: the status page, /api/v1/status and
-// /healthz without authentication. Every other /api/ path answers 403.
+// Handler is the plain-HTTP listener's handler: the status page, /api/v1/status,
+// /healthz and /metrics without authentication. Every other /api/ path answers 403.
 func (s *Server) Handler() http.Handler { return s.handler(modePlain) }
 
 // SocketHandler is the Unix socket's handler: the whole API, callers are admin.

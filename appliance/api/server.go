@@ -17,6 +17,8 @@ import (
 	"github.com/lvsbox/lvsbox/appliance/config"
 	"github.com/lvsbox/lvsbox/appliance/engine"
 	"github.com/lvsbox/lvsbox/appliance/events"
+	"github.com/lvsbox/lvsbox/appliance/healthd"
+	"github.com/lvsbox/lvsbox/appliance/vrrpd"
 )
 
 // StatusSource yields status snapshots (the engine).
@@ -39,6 +41,14 @@ type Server struct {
 	// checked). Problems only it reveals are reported as warnings: commits validate
 	// the document on its own.
 	Env func() config.Env
+	// Kernel checks a configuration against the running kernel (schedulers and
+	// tunnel types IPVS lacks, sysctl overrides it does not have); its problems
+	// (config.Errors) refuse a commit with 422 and make a dry run invalid. nil: none.
+	Kernel func(config.Config) error
+	// RealServerScript returns the shell script(s) the DR/TUN real servers of a
+	// configured service need (GET /api/v1/services/{name}/realserver-script);
+	// rshelper.ErrNoScript for a NAT-only service. nil: the endpoint answers 503.
+	RealServerScript func(cfg config.Config, service string) (string, error)
 	// Interfaces lists the host's network interfaces for the status (nil: omitted).
 	Interfaces func() ([]Interface, error)
 	// Auth checks credentials on the HTTPS listener (required there).
@@ -47,10 +57,26 @@ type Server struct {
 	Events *events.Hub
 	// OnCommit is called for every committed revision seen by PublishEvents.
 	OnCommit func(RevisionInfo)
+	// Health is the health checker's status for /api/v1/status (nil: omitted).
+	Health HealthSource
+	// VRRP serves the vrrp part of the status (nil: absent).
+	VRRP VRRPSource
+	// Metrics serves /metrics (the Prometheus registry's handler; nil: 404).
+	Metrics http.Handler
 
 	Heartbeat   time.Duration    // SSE heartbeat comment interval (15s)
 	StatusEvery time.Duration    // how often PublishEvents looks for state changes (1s)
 	Now         func() time.Time // time.Now
+}
+
+// VRRPSource yields the VRRP status (the vrrpd Service).
+type VRRPSource interface {
+	Status() vrrpd.Status
+}
+
+// HealthSource yields the health checks' status (the healthd Manager).
+type HealthSource interface {
+	Status() healthd.Status
 }
 
 // Document is the body of /api/v1/status.
@@ -62,6 +88,10 @@ type Document struct {
 	// and its pending confirmation, if any.
 	Config     *ConfigState `json:"config,omitempty"`
 	Interfaces []Interface  `json:"interfaces,omitempty"`
+	// Health is every virtual service's and real server's health check state.
+	Health *healthd.Status `json:"health,omitempty"`
+	// VRRP is every VRRP instance's state, master, counters and transitions.
+	VRRP *vrrpd.Status `json:"vrrp,omitempty"`
 }
 
 // ConfigState is the stored configuration's state.
@@ -134,6 +164,14 @@ func (s *Server) document() Document {
 			}
 		}
 	}
+	if s.Health != nil {
+		h := s.Health.Status()
+		doc.Health = &h
+	}
+	if s.VRRP != nil {
+		v := s.VRRP.Status()
+		doc.VRRP = &v
+	}
 	if s.Interfaces != nil {
 		ifs, err := s.Interfaces()
 		if err != nil {
@@ -146,6 +184,14 @@ func (s *Server) document() Document {
 
 func (s *Server) statusJSON(w http.ResponseWriter, _ *http.Request, _ auth.Identity) {
 	writeJSON(w, http.StatusOK, s.document())
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request, _ auth.Identity) {
+	if s.Metrics == nil {
+		s.fail(w, r, newError(http.StatusNotFound, "no metrics registry"))
+		return
+	}
+	s.Metrics.ServeHTTP(w, r)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request, _ auth.Identity) {
@@ -171,8 +217,8 @@ func (s *Server) log() *slog.Logger {
 	return s.Log
 }
 
-// Run serves the plain-HTTP listener (status page, /api/v1/status, /healthz; no
-// authentication, nothing else) on ln until ctx is done.
+// Run serves the plain-HTTP listener (status page, /api/v1/status, /healthz,
+// /metrics; no authentication, nothing else) on ln until ctx is done.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	return s.serve(ctx, ln, s.Handler(), nil)
 }

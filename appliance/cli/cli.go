@@ -166,6 +166,7 @@ func commands() []command {
 		{"import", "FILE [--base N] [--confirm 5m] [--comment TEXT]", "commit an export document or a configuration file", (*cmd).importFile},
 		{"import keepalived", "FILE ...", "convert a keepalived configuration and commit it", nil},
 		{"import ipvsadm", "FILE ...", "convert `ipvsadm -S` output and commit it", nil},
+		{"rs-script", "SERVICE [-o FILE]", "the script a DR/TUN service's real servers run (VIP on lo/tunl0, ARP sysctls)", (*cmd).rsScript},
 		{"whoami", "", "who the daemon thinks you are", (*cmd).whoami},
 		{"login", "", "open a session on --url and print its token (for LVSBOX_TOKEN)", (*cmd).login},
 		{"hash-password", "", "read a password and print its argon2id hash for users[].password_hash", (*cmd).hashPassword},

@@ -20,6 +20,8 @@ import (
 	"github.com/lvsbox/lvsbox/appliance/api"
 	"github.com/lvsbox/lvsbox/appliance/auth"
 	"github.com/lvsbox/lvsbox/appliance/engine"
+	"github.com/lvsbox/lvsbox/appliance/health/scheduler"
+	"github.com/lvsbox/lvsbox/appliance/healthd"
 	"github.com/lvsbox/lvsbox/appliance/tlscert"
 )
 
@@ -54,12 +56,42 @@ func statusDoc() api.Document {
 			Revision:       &api.RevisionInfo{Number: 5, Time: t0, User: "alice", Comment: "risky", ConfirmBy: &confirmBy},
 			PendingConfirm: &api.PendingConfirm{Revision: 5, ConfirmBy: confirmBy, Remaining: "4m12s"},
 		},
+		Health: healthStatus(),
 		Interfaces: []api.Interface{
 			{Name: "lo", MTU: 65536, Up: true, Addresses: []string{"127.0.0.1/8", "::1/128"}},
 			{Name: "eth0", MAC: "52:54:00:12:34:56", MTU: 1500, Up: true, Addresses: []string{"192.0.2.2/24"}},
 			{Name: "eth1", MAC: "52:54:00:12:34:57", MTU: 9000, Addresses: []string{}},
 		},
 	}
+}
+
+func healthStatus() *healthd.Status {
+	ok := func(text string) *scheduler.ServerView {
+		at := t0.Add(-time.Second)
+		return &scheduler.ServerView{Type: "http", Target: "198.51.100.11:80", State: "up", InStateSeconds: 303.7, LastCheck: &at,
+			LastOK: true, LastResult: text, LatencyMS: 1.2, Checks: 300, SharedBy: 2, History: []scheduler.TransitionView{}}
+	}
+	down := &scheduler.ServerView{Type: "tcp", Target: "198.51.100.12:8081", State: "down", InStateSeconds: 12.2, Flaps: 2,
+		LastResult: "connect: connection refused", History: []scheduler.TransitionView{
+			{At: t0.Add(-12 * time.Second), State: "down", Reason: "2 failed checks, last: connect: connection refused"}}}
+	return &healthd.Status{Probes: 2, CheckedRealServers: 3, Services: []healthd.ServiceStatus{
+		{Name: "web", QuorumUp: true, MinimumWeight: 2, Hysteresis: 1, UpWeight: 3, UpServers: 1, Servers: 3,
+			Sorry: &healthd.SorryStatus{Address: "198.51.100.99", Port: 80},
+			VRRP:  &healthd.VRRPStatus{},
+			RealServers: []healthd.RealServerStatus{
+				{Address: "198.51.100.11", Port: 80, State: "up", AdminState: "enabled", InTable: true, Weight: 3, OnFailure: "remove",
+					Check: ok("HTTP 200 from 198.51.100.11:80 in 1.2 ms")},
+				{Address: "198.51.100.12", Port: 8080, State: "down", AdminState: "enabled", OnFailure: "remove", Check: down},
+				{Address: "198.51.100.13", Port: 80, State: "unchecked", AdminState: "drain", InTable: true},
+				{Address: "198.51.100.14", Port: 80, State: "disabled", AdminState: "disabled"},
+			}},
+		{Name: "dns", MinimumWeight: 1, Servers: 1, Sorry: &healthd.SorryStatus{Address: "192.0.2.250", Port: 53, Active: true},
+			VRRP: &healthd.VRRPStatus{PriorityDelta: -50},
+			RealServers: []healthd.RealServerStatus{
+				{Address: "192.0.2.201", Port: 53, State: "error", AdminState: "enabled", OnFailure: "quiesce", InTable: true,
+					Error: "check cannot run: health: dns.name: required"},
+			}},
+	}}
 }
 
 const (

@@ -72,6 +72,12 @@ func writeStatus(w io.Writer, d api.Document) {
 		}
 		tw.Flush()
 	}
+	if d.Health != nil {
+		writeHealth(w, d.Health)
+	}
+	if d.VRRP != nil {
+		writeVRRP(w, d.VRRP)
+	}
 	if d.LastPass != nil && len(d.LastPass.Errors) > 0 {
 		fmt.Fprintln(w, "problems:")
 		for _, e := range d.LastPass.Errors {

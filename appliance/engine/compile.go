@@ -2,10 +2,13 @@ package engine
 
 import (
 	"slices"
+	"time"
 
 	"github.com/lvsbox/lvsbox/appliance/config"
 	"github.com/lvsbox/lvsbox/appliance/ipvs"
 	"github.com/lvsbox/lvsbox/appliance/netcfg"
+	"github.com/lvsbox/lvsbox/appliance/nic"
+	"github.com/lvsbox/lvsbox/appliance/sysctl"
 )
 
 // Desired is the complete kernel state a configuration asks for.
@@ -14,6 +17,17 @@ type Desired struct {
 	IPVS []ipvs.ServiceState
 	// Names maps each IPVS service to its configured name (for status and logs).
 	Names map[ipvs.ServiceKey]string
+	// Sorry holds the sorry server of each service that has one. It is not in IPVS:
+	// ApplyHealth puts it there while the health checker says so.
+	Sorry map[ipvs.ServiceKey]ipvs.Destination
+	// Paths names the configuration object behind each service and destination.
+	Paths map[ipvs.ServiceKey]ObjectPaths
+	// IPVSGlobals are the timeouts and sync daemons; DrainTime is ipvs.drain_time.
+	IPVSGlobals IPVSGlobals
+	DrainTime   time.Duration
+	// NICs and Sysctls are the director tuning (see tuning.go).
+	NICs    []nic.Interface
+	Sysctls sysctl.Input
 }
 
 // Compile turns a valid configuration into desired state. It is pure; defaults are
@@ -23,9 +37,14 @@ func Compile(c config.Config) Desired {
 	d := Desired{
 		Net: netcfg.Desired{
 			Hostname: c.System.Hostname,
-			Sysctls:  map[string]string{},
 		},
-		Names: map[ipvs.ServiceKey]string{},
+		Names:       map[ipvs.ServiceKey]string{},
+		Sorry:       map[ipvs.ServiceKey]ipvs.Destination{},
+		Paths:       map[ipvs.ServiceKey]ObjectPaths{},
+		IPVSGlobals: compileGlobals(c.IPVS),
+		DrainTime:   drainTime(c.IPVS),
+		NICs:        compileNICs(c),
+		Sysctls:     compileSysctls(c),
 	}
 	for _, in := range c.Interfaces {
 		d.Net.Links = append(d.Net.Links, netcfg.Link{Name: in.Name, Addresses: slices.Clone(in.Addresses)})
@@ -38,45 +57,15 @@ func Compile(c config.Config) Desired {
 		}
 		d.Net.Routes = append(d.Net.Routes, netcfg.Route{Destination: r.Destination, Gateway: r.Gateway})
 	}
-	for _, vs := range c.VirtualServices {
-		key := ipvs.AddrKey(protocol(vs.Protocol), vs.Address, uint16(vs.Port))
-		if vs.IsFwmark() {
-			fam := uint8(4)
-			if vs.Is6() {
-				fam = 6
-			}
-			key = ipvs.MarkKey(fam, vs.Fwmark)
-		}
-		netmask := uint8(128)
-		if !vs.Is6() {
-			netmask = 32
-		}
-		st := ipvs.ServiceState{Service: ipvs.Service{Key: key, Scheduler: vs.Scheduler, Netmask: netmask}}
-		nat := vs.Forwarding == config.ForwardingNAT
-		for _, rs := range vs.RealServers {
-			if rs.AdminState == config.StateDisabled {
-				continue
-			}
-			weight := rs.EffectiveWeight()
-			if rs.AdminState == config.StateDrain {
-				weight = 0
-			}
-			st.Destinations = append(st.Destinations, ipvs.Destination{
-				Key:        ipvs.DestinationKey{Addr: rs.Address, Port: uint16(rs.Port)},
-				Forwarding: forwarding(rs.Forwarding),
-				Weight:     weight,
-			})
-			nat = nat || rs.Forwarding == config.ForwardingNAT
-		}
-		if nat {
-			if !vs.Is6() {
-				d.Net.Sysctls[netcfg.SysctlIPv4Forward] = "1"
-			} else {
-				d.Net.Sysctls[netcfg.SysctlIPv6Forward] = "1"
-			}
-		}
+	for i, vs := range c.VirtualServices {
+		st, paths := compileService(i, vs)
+		key := st.Key
+		d.Paths[key] = paths
 		d.IPVS = append(d.IPVS, st)
 		d.Names[key] = vs.Name
+		if ss := vs.SorryServer; ss != nil {
+			d.Sorry[key] = sorryDestination(vs, *ss)
+		}
 	}
 	return d
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/lvsbox/lvsbox/appliance/config"
 	"github.com/lvsbox/lvsbox/appliance/ipvs"
-	"github.com/lvsbox/lvsbox/appliance/netcfg"
 )
 
 func TestCompile(t *testing.T) {
@@ -18,8 +17,8 @@ func TestCompile(t *testing.T) {
 	if d.Net.Hostname != "lb1" || len(d.Net.Links) != 2 || len(d.Net.Links[0].Addresses) != 2 || len(d.Net.Routes) != 1 {
 		t.Fatalf("net = %+v", d.Net)
 	}
-	if d.Net.Sysctls[netcfg.SysctlIPv4Forward] != "1" || d.Net.Sysctls[netcfg.SysctlIPv6Forward] != "" {
-		t.Fatalf("sysctls = %v", d.Net.Sysctls)
+	if fwd := forwardSysctls(t, d); fwd != "net.ipv4.ip_forward" {
+		t.Fatalf("forwarding sysctls = %q", fwd)
 	}
 	if len(d.IPVS) != 2 {
 		t.Fatalf("ipvs = %+v", d.IPVS)
@@ -41,10 +40,10 @@ func TestCompile(t *testing.T) {
 	v6 := config.Config{VirtualServices: []config.VirtualService{{Name: "v6", Address: netip.MustParseAddr("2001:db8::100"), Port: 443,
 		RealServers: []config.RealServer{{Address: netip.MustParseAddr("2001:db8::11"), Forwarding: config.ForwardingNAT}}}}}
 	d = Compile(v6)
-	if d.IPVS[0].Netmask != 128 || d.Net.Sysctls[netcfg.SysctlIPv6Forward] != "1" || d.Net.Sysctls[netcfg.SysctlIPv4Forward] != "" {
-		t.Fatalf("v6 compile: %+v %v", d.IPVS[0], d.Net.Sysctls)
+	if fwd := forwardSysctls(t, d); d.IPVS[0].Netmask != 128 || fwd != "net.ipv6.conf.all.forwarding" {
+		t.Fatalf("v6 compile: %+v %v", d.IPVS[0], fwd)
 	}
-	if d := Compile(config.Config{}); len(d.IPVS)+len(d.Net.Links)+len(d.Net.Routes)+len(d.Net.Sysctls) != 0 || d.Net.Hostname != "" {
+	if d := Compile(config.Config{}); len(d.IPVS)+len(d.Net.Links)+len(d.Net.Routes)+len(d.NICs) != 0 || d.Net.Hostname != "" || forwardSysctls(t, d) != "" {
 		t.Fatalf("empty config compiles to %+v", d)
 	}
 }
@@ -80,8 +79,8 @@ func TestCompileAdminStateFwmarkRoutes(t *testing.T) {
 		t.Errorf("routes = %+v, want only the main-table gateway route", d.Net.Routes)
 	}
 	m6 := d.IPVS[0]
-	if m6.Key != ipvs.MarkKey(6, 7) || m6.Netmask != 128 || d.Names[m6.Key] != "m6" || d.Net.Sysctls[netcfg.SysctlIPv6Forward] != "1" {
-		t.Errorf("fwmark service = %+v (sysctls %v)", m6, d.Net.Sysctls)
+	if fwd := forwardSysctls(t, d); m6.Key != ipvs.MarkKey(6, 7) || m6.Netmask != 128 || d.Names[m6.Key] != "m6" || fwd != "net.ipv6.conf.all.forwarding" {
+		t.Errorf("fwmark service = %+v (forwarding sysctls %v)", m6, fwd)
 	}
 	web := d.IPVS[1]
 	if len(web.Destinations) != 2 || web.Destinations[0].Weight != 5 || web.Destinations[1].Weight != 0 {

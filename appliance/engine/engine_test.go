@@ -73,7 +73,7 @@ func (m *memStore) Current() (store.Revision, error) {
 type box struct {
 	kernel *ipvstest.Fake
 	host   *netcfgtest.Host
-	sysctl *netcfgtest.Sysctl
+	sysctl *memSysctl
 	uts    *netcfgtest.UTS
 	run    string
 	store  *memStore
@@ -87,7 +87,7 @@ func newBox(t *testing.T) *box {
 	return &box{
 		kernel: ipvstest.New(),
 		host:   netcfgtest.NewHost("eth0", "eth1"),
-		sysctl: netcfgtest.NewSysctl(map[string]string{netcfg.SysctlIPv4Forward: "0", netcfg.SysctlIPv6Forward: "0"}),
+		sysctl: newMemSysctl(),
 		uts:    &netcfgtest.UTS{Name: "lvsbox"},
 		run:    t.TempDir(),
 		store:  &memStore{},
@@ -119,7 +119,8 @@ func (b *box) daemon() *Engine {
 			b.opened++
 			return b.kernel, nil
 		},
-		Net:    &netcfg.Reconciler{Host: b.host, Sysctl: b.sysctl, UTS: b.uts, RunDir: b.run},
+		Net:    &netcfg.Reconciler{Host: b.host, UTS: b.uts, RunDir: b.run},
+		Sysctl: b.sysctl,
 		Resync: 10 * time.Millisecond,
 		Log:    slog.New(slog.NewTextHandler(syncWriter{b}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
@@ -138,9 +139,9 @@ func TestFirstPassAppliesAndIsReady(t *testing.T) {
 	if len(res.Errors) != 0 || !res.IPVSUp {
 		t.Fatalf("errors: %v", res.Errors)
 	}
-	// hostname, 2 links up, 3 addresses, 1 route, 1 sysctl; 2 services, 3 reals
-	if res.Writes != 13 {
-		t.Fatalf("writes = %d (%v %v)", res.Writes, res.NetOps, res.IPVSOps)
+	// hostname, 2 links up, 3 addresses, 1 route; 2 services, 3 reals; the sysctls
+	if res.Writes != 12+len(res.TuneOps) || len(res.TuneOps) != len(b.sysctl.writes()) || len(res.TuneOps) == 0 {
+		t.Fatalf("writes = %d (%v %v %v)", res.Writes, res.NetOps, res.IPVSOps, res.TuneOps)
 	}
 	if n := strings.Count(b.log(), ReadyMessage); n != 1 {
 		t.Fatalf("%q logged %d times:\n%s", ReadyMessage, n, b.log())
@@ -153,7 +154,7 @@ func TestFirstPassAppliesAndIsReady(t *testing.T) {
 		len(st.IPVS.Services[1].Destinations) != 2 || st.IPVS.Services[1].Destinations[0].Weight != 3 {
 		t.Fatalf("ipvs status = %+v", st.IPVS)
 	}
-	if b.uts.Name != "lb1" || b.sysctl.Value(netcfg.SysctlIPv4Forward) != "1" {
+	if b.uts.Name != "lb1" || b.sysctl.value("net.ipv4.ip_forward") != "1" {
 		t.Fatal("host settings not applied")
 	}
 
@@ -254,8 +255,17 @@ func TestIPVSUnavailableKeepsRetrying(t *testing.T) {
 	}
 	b.noIPVS = nil // ip_vs loaded
 	res := pass(t, e)
-	if !res.IPVSUp || res.Writes != 5 || !e.Status().Ready {
+	// 2 services, 3 reals, and the net.ipv4.vs.* sysctls that waited for ip_vs.
+	if !res.IPVSUp || res.Writes != 5+len(res.TuneOps) || !e.Status().Ready {
 		t.Fatalf("after IPVS appeared: %+v", res)
+	}
+	for _, op := range res.TuneOps {
+		if !strings.HasPrefix(op, "sysctl net.ipv4.vs.") {
+			t.Errorf("unexpected tuning write once IPVS appeared: %s", op)
+		}
+	}
+	if res.Drift || strings.Contains(b.log(), "drift") {
+		t.Fatalf("the first apply after IPVS appeared was reported as drift: %+v", res)
 	}
 	if !strings.Contains(b.log(), "reconcile problem resolved") || !strings.Contains(b.log(), ReadyMessage) {
 		t.Fatalf("log:\n%s", b.log())

@@ -56,31 +56,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, desired []ServiceState) (Res
 // It is the cheap pass after a change that touched a few services of a large table;
 // the periodic full Reconcile still repairs everything else.
 func (r *Reconciler) ReconcileServices(ctx context.Context, desired []ServiceState, keys []ServiceKey) (Result, error) {
+	observed, err := r.Observe(ctx, keys)
+	if err != nil {
+		return Result{}, err
+	}
 	want := make(map[ServiceKey]bool, len(keys))
 	for _, k := range keys {
 		want[k] = true
-	}
-	var observed []ServiceState
-	if sr, ok := r.Kernel.(ServiceReader); ok {
-		for _, k := range keys {
-			s, ok, err := sr.Service(ctx, k)
-			if err != nil {
-				return Result{}, fmt.Errorf("ipvs: read service %s: %w", k, err)
-			}
-			if ok {
-				observed = append(observed, s)
-			}
-		}
-	} else {
-		all, err := r.Kernel.Services(ctx)
-		if err != nil {
-			return Result{}, fmt.Errorf("ipvs: list services: %w", err)
-		}
-		for _, s := range all {
-			if want[s.Key] {
-				observed = append(observed, s)
-			}
-		}
 	}
 	var subset []ServiceState
 	for _, d := range desired {
@@ -88,7 +70,46 @@ func (r *Reconciler) ReconcileServices(ctx context.Context, desired []ServiceSta
 			subset = append(subset, d)
 		}
 	}
-	res := Result{Observed: observed, Ops: Diff(subset, observed)}
+	return r.ReconcileObserved(ctx, subset, observed)
+}
+
+// Observe reads the services keys (those the kernel has) with their destinations:
+// one service at a time when the Kernel is a ServiceReader, else from a full list.
+func (r *Reconciler) Observe(ctx context.Context, keys []ServiceKey) ([]ServiceState, error) {
+	var observed []ServiceState
+	if sr, ok := r.Kernel.(ServiceReader); ok {
+		for _, k := range keys {
+			s, ok, err := sr.Service(ctx, k)
+			if err != nil {
+				return nil, fmt.Errorf("ipvs: read service %s: %w", k, err)
+			}
+			if ok {
+				observed = append(observed, s)
+			}
+		}
+		return observed, nil
+	}
+	want := make(map[ServiceKey]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	all, err := r.Kernel.Services(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ipvs: list services: %w", err)
+	}
+	for _, s := range all {
+		if want[s.Key] {
+			observed = append(observed, s)
+		}
+	}
+	return observed, nil
+}
+
+// ReconcileObserved diffs desired against observed (what the caller just read from
+// the kernel: the whole table, or the services it is limited to) and applies the
+// difference, as Reconcile does after its own observation.
+func (r *Reconciler) ReconcileObserved(ctx context.Context, desired, observed []ServiceState) (Result, error) {
+	res := Result{Observed: observed, Ops: Diff(desired, observed)}
 	return res, r.apply(ctx, &res)
 }
 

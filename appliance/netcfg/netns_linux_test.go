@@ -79,7 +79,6 @@ func TestNetlinkInThrowawayNetns(t *testing.T) {
 	host := netcfg.NewNetlink(h)
 	rec := &netcfg.Reconciler{
 		Host:   host,
-		Sysctl: netcfgtest.NewSysctl(map[string]string{}),
 		UTS:    &netcfgtest.UTS{Name: "host"},
 		RunDir: t.TempDir(),
 	}

@@ -16,21 +16,19 @@ const (
 	SetLinkUp
 	AddAddress
 	AddRoute
-	SetSysctl
 	DeleteRoute
 	DeleteAddress
 )
 
 func (k OpKind) String() string {
-	return [...]string{"set hostname", "set link up", "add address", "add route", "set sysctl",
+	return [...]string{"set hostname", "set link up", "add address", "add route",
 		"delete route", "delete address"}[k]
 }
 
 // Op is one host write; only the fields of its kind are set.
 type Op struct {
 	Kind    OpKind
-	Name    string // hostname, link name or sysctl name
-	Value   string // sysctl value
+	Name    string // hostname or link name
 	Address Address
 	Route   Route
 }
@@ -45,22 +43,19 @@ func (o Op) String() string {
 		return fmt.Sprintf("%s %s", o.Kind, o.Address)
 	case AddRoute, DeleteRoute:
 		return fmt.Sprintf("%s %s", o.Kind, o.Route)
-	case SetSysctl:
-		return fmt.Sprintf("set sysctl %s=%s", o.Name, o.Value)
 	}
 	return "unknown op"
 }
 
 // Observed is what the host looked like. Parts that could not be observed are left
-// out (a link missing from Links, RoutesKnown false, a sysctl missing from Sysctls) and
-// Plan then plans nothing for them.
+// out (a link missing from Links, RoutesKnown false) and Plan then plans nothing for
+// them.
 type Observed struct {
 	Hostname      string
 	HostnameKnown bool
 	Links         map[string]LinkState
 	Routes        []Route
 	RoutesKnown   bool
-	Sysctls       map[string]string
 }
 
 // Ledger is what lvsbox added itself and may therefore remove again.
@@ -82,7 +77,7 @@ type Plan struct {
 
 // MakePlan computes the ordered writes that bring the host from observed to desired,
 // given what lvsbox added earlier (owned). Order: host name, links up, addresses added,
-// routes added, sysctls, routes deleted, addresses deleted. It is pure.
+// routes added, routes deleted, addresses deleted. It is pure.
 func MakePlan(d Desired, o Observed, owned Ledger) Plan {
 	var p Plan
 	if d.Hostname != "" && o.HostnameKnown && o.Hostname != d.Hostname {
@@ -146,14 +141,7 @@ func MakePlan(d Desired, o Observed, owned Ledger) Plan {
 		}
 	}
 
-	var sysctls []Op
-	for _, name := range slices.Sorted(maps.Keys(d.Sysctls)) {
-		if cur, ok := o.Sysctls[name]; ok && cur != d.Sysctls[name] {
-			sysctls = append(sysctls, Op{Kind: SetSysctl, Name: name, Value: d.Sysctls[name]})
-		}
-	}
-
-	p.Ops = slices.Concat(p.Ops, ups, addAddrs, addRoutes, sysctls, delRoutes, delAddrs)
+	p.Ops = slices.Concat(p.Ops, ups, addAddrs, addRoutes, delRoutes, delAddrs)
 	return p
 }
 

@@ -25,13 +25,11 @@ func TestPlanFromScratchOrdersOps(t *testing.T) {
 		Hostname: "lb1",
 		Links:    []Link{{Name: "eth0", Addresses: []netip.Prefix{p24, vip}}},
 		Routes:   []Route{dflt},
-		Sysctls:  map[string]string{SysctlIPv4Forward: "1"},
 	}
 	o := Observed{
 		Hostname: "lvsbox", HostnameKnown: true,
 		Links:       map[string]LinkState{"eth0": {Name: "eth0", Exists: true}},
 		RoutesKnown: true,
-		Sysctls:     map[string]string{SysctlIPv4Forward: "0"},
 	}
 	got := opStrings(MakePlan(d, o, Ledger{}).Ops)
 	want := []string{
@@ -40,7 +38,6 @@ func TestPlanFromScratchOrdersOps(t *testing.T) {
 		"add address 192.0.2.2/24 on eth0",
 		"add address 192.0.2.100/32 on eth0",
 		"add route 0.0.0.0/0 via 192.0.2.1",
-		"set sysctl net.ipv4.ip_forward=1",
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("ops =\n%q\nwant\n%q", got, want)
@@ -48,11 +45,10 @@ func TestPlanFromScratchOrdersOps(t *testing.T) {
 }
 
 func TestPlanConvergedIsEmpty(t *testing.T) {
-	d := Desired{Hostname: "lb1", Links: []Link{{Name: "eth0", Addresses: []netip.Prefix{p24}}}, Routes: []Route{dflt},
-		Sysctls: map[string]string{SysctlIPv4Forward: "1"}}
+	d := Desired{Hostname: "lb1", Links: []Link{{Name: "eth0", Addresses: []netip.Prefix{p24}}}, Routes: []Route{dflt}}
 	o := Observed{Hostname: "lb1", HostnameKnown: true,
 		Links:  map[string]LinkState{"eth0": {Name: "eth0", Exists: true, Up: true, Addresses: []netip.Prefix{netip.MustParsePrefix("fe80::1/64"), p24}}},
-		Routes: []Route{dflt}, RoutesKnown: true, Sysctls: map[string]string{SysctlIPv4Forward: "1"}}
+		Routes: []Route{dflt}, RoutesKnown: true}
 	if p := MakePlan(d, o, Ledger{Addresses: []Address{{"eth0", p24}}, Routes: []Route{dflt}}); len(p.Ops)+len(p.ForgetAddresses)+len(p.ForgetRoutes)+len(p.Problems) != 0 {
 		t.Fatalf("plan = %+v", p)
 	}
@@ -87,8 +83,7 @@ func TestPlanRemovesOnlyOwned(t *testing.T) {
 }
 
 func TestPlanUnknownPartsPlanNothing(t *testing.T) {
-	d := Desired{Hostname: "x", Links: []Link{{Name: "eth0", Addresses: []netip.Prefix{p24}}, {Name: "eth1"}}, Routes: []Route{dflt},
-		Sysctls: map[string]string{SysctlIPv4Forward: "1"}}
+	d := Desired{Hostname: "x", Links: []Link{{Name: "eth0", Addresses: []netip.Prefix{p24}}, {Name: "eth1"}}, Routes: []Route{dflt}}
 	o := Observed{Links: map[string]LinkState{"eth1": {Name: "eth1"}}} // eth0 unobserved, eth1 missing
 	p := MakePlan(d, o, Ledger{Addresses: []Address{{"eth0", vip}}, Routes: []Route{dflt}})
 	if len(p.Ops) != 0 || len(p.ForgetAddresses) != 0 || len(p.ForgetRoutes) != 0 {
@@ -105,29 +100,5 @@ func TestPlanReaddsOwnedAddressRemovedBehindOurBack(t *testing.T) {
 	p := MakePlan(d, o, Ledger{Addresses: []Address{{"eth0", p24}}})
 	if got := opStrings(p.Ops); !slices.Equal(got, []string{"add address 192.0.2.2/24 on eth0"}) || len(p.ForgetAddresses) != 0 {
 		t.Fatalf("plan = %q forget %v", got, p.ForgetAddresses)
-	}
-}
-
-func TestProcSys(t *testing.T) {
-	root := t.TempDir()
-	s := ProcSys{Root: root}
-	if _, err := s.Get(SysctlIPv4Forward); err == nil {
-		t.Fatal("Get of a missing sysctl succeeded")
-	}
-	if err := s.Set(SysctlIPv4Forward, "1"); err == nil {
-		t.Fatal("Set created a sysctl file that did not exist")
-	}
-	writeFile(t, root+"/net/ipv4/ip_forward", "0\n")
-	if v, err := s.Get(SysctlIPv4Forward); err != nil || v != "0" {
-		t.Fatalf("Get = %q, %v", v, err)
-	}
-	if err := s.Set(SysctlIPv4Forward, "1"); err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := s.Get(SysctlIPv4Forward); v != "1" {
-		t.Fatalf("after Set: %q", v)
-	}
-	if _, err := s.Get("net/../../etc/passwd"); err == nil {
-		t.Fatal("path traversal accepted")
 	}
 }

@@ -3,7 +3,6 @@ package netcfg
 import (
 	"context"
 	"fmt"
-	"maps"
 	"path/filepath"
 	"slices"
 )
@@ -26,9 +25,8 @@ type Result struct {
 
 // Reconciler brings the host's network configuration to a desired state.
 type Reconciler struct {
-	Host   Host
-	Sysctl Sysctl
-	UTS    UTS
+	Host Host
+	UTS  UTS
 	// RunDir holds the ledger of what lvsbox added (LedgerFile).
 	RunDir string
 }
@@ -85,7 +83,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, d Desired) (Result, error) {
 }
 
 func (r *Reconciler) observe(ctx context.Context, d Desired, owned Ledger, res *Result) Observed {
-	obs := Observed{Links: map[string]LinkState{}, Sysctls: map[string]string{}}
+	obs := Observed{Links: map[string]LinkState{}}
 	if d.Hostname != "" {
 		h, err := r.UTS.Hostname()
 		if err != nil {
@@ -110,14 +108,6 @@ func (r *Reconciler) observe(ctx context.Context, d Desired, owned Ledger, res *
 			obs.Routes, obs.RoutesKnown = routes, true
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(d.Sysctls)) {
-		v, err := r.Sysctl.Get(name)
-		if err != nil {
-			res.Errors = append(res.Errors, err)
-			continue
-		}
-		obs.Sysctls[name] = v
-	}
 	return obs
 }
 
@@ -135,8 +125,6 @@ func (r *Reconciler) apply(ctx context.Context, op Op) error {
 		return r.Host.AddRoute(ctx, op.Route)
 	case DeleteRoute:
 		return r.Host.DeleteRoute(ctx, op.Route)
-	case SetSysctl:
-		return r.Sysctl.Set(op.Name, op.Value)
 	}
 	return fmt.Errorf("unknown op kind %d", op.Kind)
 }

@@ -22,18 +22,16 @@ var (
 )
 
 type rig struct {
-	host   *netcfgtest.Host
-	sysctl *netcfgtest.Sysctl
-	uts    *netcfgtest.UTS
-	run    string
+	host *netcfgtest.Host
+	uts  *netcfgtest.UTS
+	run  string
 }
 
 func newRig(t *testing.T) *rig {
 	return &rig{
-		host:   netcfgtest.NewHost("eth0", "eth1"),
-		sysctl: netcfgtest.NewSysctl(map[string]string{netcfg.SysctlIPv4Forward: "0", netcfg.SysctlIPv6Forward: "0"}),
-		uts:    &netcfgtest.UTS{Name: "lvsbox"},
-		run:    t.TempDir(),
+		host: netcfgtest.NewHost("eth0", "eth1"),
+		uts:  &netcfgtest.UTS{Name: "lvsbox"},
+		run:  t.TempDir(),
 	}
 }
 
@@ -41,7 +39,7 @@ func newRig(t *testing.T) *rig {
 func (r *rig) pass(t *testing.T, d netcfg.Desired) netcfg.Result {
 	t.Helper()
 	r.host.ResetWrites()
-	rec := &netcfg.Reconciler{Host: r.host, Sysctl: r.sysctl, UTS: r.uts, RunDir: r.run}
+	rec := &netcfg.Reconciler{Host: r.host, UTS: r.uts, RunDir: r.run}
 	res, err := rec.Reconcile(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
@@ -54,21 +52,20 @@ func desired() netcfg.Desired {
 		Hostname: "lb1",
 		Links:    []netcfg.Link{{Name: "eth0", Addresses: []netip.Prefix{addr24, vip}}},
 		Routes:   []netcfg.Route{dflt},
-		Sysctls:  map[string]string{netcfg.SysctlIPv4Forward: "1"},
 	}
 }
 
 func TestReconcileAppliesThenIsIdle(t *testing.T) {
 	r := newRig(t)
 	res := r.pass(t, desired())
-	if res.Writes != 6 || len(res.Errors) != 0 {
+	if res.Writes != 5 || len(res.Errors) != 0 {
 		t.Fatalf("first pass: writes=%d errors=%v ops=%v", res.Writes, res.Errors, res.Ops)
 	}
 	if st := r.host.State("eth0"); !st.Up || !slices.Equal(st.Addresses, []netip.Prefix{addr24, vip}) {
 		t.Fatalf("eth0 = %+v", st)
 	}
-	if r.sysctl.Value(netcfg.SysctlIPv4Forward) != "1" || r.uts.Name != "lb1" {
-		t.Fatal("sysctl or hostname not applied")
+	if r.uts.Name != "lb1" {
+		t.Fatal("hostname not applied")
 	}
 	// A restarted daemon (fresh Reconciler, same run dir) has nothing to do.
 	if res := r.pass(t, desired()); res.Writes != 0 || len(res.Errors) != 0 {
@@ -96,9 +93,6 @@ func TestReconcileRemovesOnlyWhatItAdded(t *testing.T) {
 	}
 	if !slices.Equal(r.host.RouteTable(), []netcfg.Route{foreignRoute}) {
 		t.Fatalf("routes = %v", r.host.RouteTable())
-	}
-	if r.sysctl.Value(netcfg.SysctlIPv4Forward) != "1" {
-		t.Fatal("forwarding was switched back off")
 	}
 	// The ledger is now empty.
 	data, err := os.ReadFile(filepath.Join(r.run, netcfg.LedgerFile))

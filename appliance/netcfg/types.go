@@ -28,20 +28,11 @@ type Link struct {
 	Addresses []netip.Prefix
 }
 
-// Sysctl names lvsbox sets.
-const (
-	SysctlIPv4Forward = "net.ipv4.ip_forward"
-	SysctlIPv6Forward = "net.ipv6.conf.all.forwarding"
-)
-
 // Desired is the host network state the config asks for.
 type Desired struct {
 	Hostname string // empty: leave alone
 	Links    []Link
 	Routes   []Route
-	// Sysctls maps a sysctl name to the value it must have; values are only ever
-	// raised to what is wanted, never put back.
-	Sysctls map[string]string
 }
 
 // LinkState is an observed link.
@@ -65,12 +56,6 @@ type Host interface {
 	AddRoute(ctx context.Context, r Route) error
 	// DeleteRoute removes a route; a route already gone is not an error.
 	DeleteRoute(ctx context.Context, r Route) error
-}
-
-// Sysctl reads and writes kernel parameters by dotted name.
-type Sysctl interface {
-	Get(name string) (string, error)
-	Set(name, value string) error
 }
 
 // UTS reads and sets the kernel host name.

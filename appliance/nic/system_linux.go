@@ -9,6 +9,7 @@ import (
 	"github.com/safchain/ethtool"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // System is the Kernel of one network namespace: ethtool ioctls on a socket opened
@@ -27,7 +28,7 @@ func Open() (*System, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nic: open ethtool socket: %w", err)
 	}
-	nl, err := netlink.NewHandle()
+	nl, err := netlink.NewHandle(unix.NETLINK_ROUTE) // only rtnetlink: the image has no xfrm
 	if err != nil {
 		eth.Close()
 		return nil, fmt.Errorf("nic: open netlink: %w", err)
@@ -42,7 +43,7 @@ func OpenIn(ns netns.NsHandle) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
-	nl, err := netlink.NewHandleAt(ns)
+	nl, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		eth.Close()
 		return nil, fmt.Errorf("nic: open netlink in namespace: %w", err)

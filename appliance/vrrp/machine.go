@@ -98,6 +98,7 @@ const (
 	ReasonFault            TransitionReason = "fault"             // -> Fault
 	ReasonFaultCleared     TransitionReason = "fault-cleared"     // Fault -> Backup
 	ReasonPriorityRestored TransitionReason = "priority-restored" // Backup -> Master: tracking gave back priority 255
+	ReasonSyncGroup        TransitionReason = "sync-group"        // Master -> Backup: Yield, another sync group member lost mastership
 )
 
 // Transition records one state change.
@@ -310,6 +311,25 @@ func (m *Machine) receiveMaster(o *Output, now time.Time, a Advert) {
 	}
 }
 
+// Yield makes a master step down to Backup although no better advert came:
+// a sync group member follows another member that lost mastership. It sends
+// priority 0 (so the peer takes over after its Skew_Time), releases the
+// addresses and arms Master_Down_Timer; a backup's preempt delay is not
+// restarted. It does nothing in other states.
+func (m *Machine) Yield(now time.Time) Output {
+	var o Output
+	if m.state != StateMaster {
+		return o
+	}
+	m.send(&o, PriorityStop)
+	m.masterInterval = m.cfg.AdvertInterval
+	m.deadline = now.Add(m.MasterDownInterval())
+	m.downCause = ReasonMasterDown
+	o.Actions = append(o.Actions, Action{Kind: ActionBecomeBackup, State: StateBackup})
+	m.transition(&o, now, StateBackup, ReasonSyncGroup)
+	return o
+}
+
 // SetPriority applies a new effective priority (see EffectivePriority) at
 // once; 0 is taken as 1. A master advertises the new priority immediately; a
 // backup uses it for the next Skew_Time and preemption decision, and takes
@@ -377,6 +397,11 @@ func (m *Machine) enterMaster(o *Output, now time.Time, reason TransitionReason)
 	})
 	m.deadline = now.Add(m.cfg.AdvertInterval)
 	m.lastLower = time.Time{}
+	if reason == ReasonPreempt {
+		// The lower master we preempted keeps advertising until it hears
+		// us: an expected overlap, not a dual-master episode.
+		m.lastLower = now
+	}
 	m.stats.BecameMaster++
 	m.transition(o, now, StateMaster, reason)
 }

@@ -38,6 +38,7 @@ type input func(m *Machine, now time.Time) Output
 func start() input    { return (*Machine).Start }
 func tick() input     { return (*Machine).Tick }
 func shutdown() input { return (*Machine).Shutdown }
+func yield() input    { return (*Machine).Yield }
 func recv(prio uint8, src string, iv time.Duration) input {
 	return func(m *Machine, now time.Time) Output {
 		return m.Receive(now, Advert{Src: mustAddr(src), Priority: prio, Interval: iv})
@@ -124,6 +125,13 @@ func TestMachine(t *testing.T) {
 					t.Errorf("LowerDiscarded = %d", m.Stats().LowerDiscarded)
 				}
 			}},
+			// The preempted master's adverts still come until it hears us:
+			// answered at once, but not a dual-master episode.
+			{at: mdi100 + 10*ms, in: recv(50, higherIP, sec), acts: "SendAdvert(100)", state: M, timer: mdi100 + 10*ms + sec, check: func(t *testing.T, m *Machine) {
+				if m.Stats().DualMasterEpisodes != 0 {
+					t.Errorf("DualMasterEpisodes = %d after a preemption", m.Stats().DualMasterEpisodes)
+				}
+			}},
 		}},
 		{"no-preempt: a lower-priority master is kept", mcfg(func(c *Config) { c.NoPreempt = true }), []step{
 			{at: 0, in: start(), acts: "BecomeBackup(Backup)", state: B, timer: mdi100, tr: ReasonStartup},
@@ -141,6 +149,13 @@ func TestMachine(t *testing.T) {
 					t.Errorf("PreemptHeld %d LowerDiscarded %d, want 2 2", s.PreemptHeld, s.LowerDiscarded)
 				}
 			}},
+		}},
+		{"yield: a sync group master steps down with priority 0", mcfg(), []step{
+			{at: 0, in: start(), acts: "BecomeBackup(Backup)", state: B, timer: mdi100, tr: ReasonStartup},
+			{at: 0, in: yield(), acts: "", state: B, timer: mdi100},
+			{at: mdi100, in: tick(), acts: "SendAdvert(100) BecomeMaster(accept=false)", state: M, timer: mdi100 + sec, tr: ReasonMasterDown},
+			{at: 5 * sec, in: yield(), acts: "SendAdvert(0) BecomeBackup(Backup)", state: B, timer: 5*sec + mdi100, tr: ReasonSyncGroup},
+			{at: 5*sec + mdi100, in: tick(), acts: "SendAdvert(100) BecomeMaster(accept=false)", state: M, timer: 6*sec + mdi100, tr: ReasonMasterDown},
 		}},
 		{"backup shutdown", mcfg(), []step{
 			{at: 0, in: start(), acts: "BecomeBackup(Backup)", state: B, timer: mdi100, tr: ReasonStartup},

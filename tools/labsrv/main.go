@@ -18,7 +18,7 @@ func main() {
 }
 
 // errUsage is returned for a missing or unknown subcommand.
-var errUsage = errors.New("usage: labsrv serve|get|ping [flags] (see go doc ./tools/labsrv)")
+var errUsage = errors.New("usage: labsrv serve|get|hold|ping [flags] (see go doc ./tools/labsrv)")
 
 func run(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -31,6 +31,8 @@ func run(args []string, stdout io.Writer) error {
 		return serve(ctx, args[1:], stdout)
 	case "get":
 		return get(ctx, args[1:], stdout)
+	case "hold":
+		return hold(ctx, args[1:], stdout)
 	case "ping":
 		return ping(ctx, args[1:], stdout)
 	}

@@ -17,12 +17,17 @@ import (
 	"time"
 )
 
-// NIC is one guest network interface (virtio-net, on a tap in the lab
-// namespace). Guest NICs appear as eth0, eth1, ... in order.
+// NIC is one guest network interface (virtio-net unless Model says
+// otherwise, on a tap in the lab namespace). Guest NICs appear as eth0,
+// eth1, ... in order.
 type NIC struct {
 	Segment string
 	// MAC overrides the default 52:54:00:4c:<guest>:<nic>.
 	MAC string
+	// Model is the QEMU NIC device (default "virtio-net-pci"; e.g. "e1000").
+	// The guest names NICs in driver load order: the board loads virtio_net
+	// before e1000, so list virtio NICs first to keep eth<i> = NICs[i].
+	Model string
 }
 
 // GuestConfig describes one lvsbox guest.
@@ -190,10 +195,14 @@ func (l *Lab) guestArgs(ctx context.Context, gi int, g *Guest, cfg GuestConfig) 
 		if mac == "" {
 			mac = GuestMAC(gi, ni)
 		}
+		model := nic.Model
+		if model == "" {
+			model = "virtio-net-pci"
+		}
 		id := fmt.Sprintf("n%d", ni)
 		args = append(args,
 			"-netdev", "tap,id="+id+",ifname="+tap+",script=no,downscript=no",
-			"-device", "virtio-net-pci,netdev="+id+",mac="+mac+",romfile=")
+			"-device", model+",netdev="+id+",mac="+mac+",romfile=")
 	}
 	return append(args, cfg.ExtraArgs...), nil
 }

@@ -18,12 +18,20 @@ import (
 
 	"github.com/lvsbox/lvsbox/appliance/api"
 	"github.com/lvsbox/lvsbox/appliance/auth"
+	"github.com/lvsbox/lvsbox/appliance/config"
 	"github.com/lvsbox/lvsbox/appliance/engine"
 	"github.com/lvsbox/lvsbox/appliance/events"
+	"github.com/lvsbox/lvsbox/appliance/healthd"
 	"github.com/lvsbox/lvsbox/appliance/ipvs"
+	"github.com/lvsbox/lvsbox/appliance/ipvs/ipvsmetrics"
+	"github.com/lvsbox/lvsbox/appliance/metrics"
 	"github.com/lvsbox/lvsbox/appliance/netcfg"
+	"github.com/lvsbox/lvsbox/appliance/nic"
 	"github.com/lvsbox/lvsbox/appliance/store"
+	"github.com/lvsbox/lvsbox/appliance/sysctl"
 	"github.com/lvsbox/lvsbox/appliance/tlscert"
+	"github.com/lvsbox/lvsbox/appliance/vrrp/node"
+	"github.com/lvsbox/lvsbox/appliance/vrrpd"
 )
 
 func main() {
@@ -44,6 +52,7 @@ const imageMarker = "/etc/lvsbox/board.json"
 type options struct {
 	data, seed, http, https, socket, run, versionFile string
 	resync                                            time.Duration
+	vrrpRT                                            int
 	level                                             slog.Level
 }
 
@@ -53,10 +62,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.data, "data", "", "data directory holding lvsbox.db, tls/ and initial-admin-password (required)")
 	fs.StringVar(&o.seed, "seed", "", "seed configuration imported when the store is empty")
-	fs.StringVar(&o.http, "http", "", "plain-HTTP listen address for the status page only, e.g. :80 (empty: none)")
+	fs.StringVar(&o.http, "http", "", "plain-HTTP listen address for the status page, status JSON and metrics only, e.g. :80 (empty: none)")
 	fs.StringVar(&o.https, "https", "auto", "HTTPS API listen address, e.g. :443; auto = :443 in the image, none on a host; empty or none: off")
 	fs.StringVar(&o.socket, "socket", "", "API Unix socket (root-only, no authentication); default RUN/api.sock; none: off")
-	fs.DurationVar(&o.resync, "resync", 5*time.Second, "interval between reconcile passes")
+	fs.DurationVar(&o.resync, "resync", engine.DefaultResync, "interval between full reconcile passes (drift repair); configuration changes apply at once")
+	fs.IntVar(&o.vrrpRT, "vrrp-rt", 0, "run the whole daemon under SCHED_RR at this priority (1-99) so VRRP adverts stay on time under CPU load; 0: normal scheduling")
 	fs.StringVar(&o.run, "run", "/run/lvsbox", "runtime state directory (what lvsbox added to the host, the API socket)")
 	fs.StringVar(&o.versionFile, "version-file", api.VersionFile, "image build info shown in status")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
@@ -100,7 +110,6 @@ func run(args []string, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.level}))
 	slog.SetDefault(log)
-	bridgeLogrus(log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -111,6 +120,13 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("data dir: %w", err)
 	}
 	warnIfVolatile(log, o.data)
+	if o.vrrpRT != 0 {
+		if err := node.SetRealtime(o.vrrpRT); err != nil {
+			log.Error("realtime scheduling refused; VRRP runs with normal scheduling", "error", err)
+		} else {
+			log.Info("realtime scheduling", "policy", "SCHED_RR", "priority", o.vrrpRT)
+		}
+	}
 
 	st, err := store.Open(o.data, store.Options{})
 	if err != nil {
@@ -125,18 +141,42 @@ func run(args []string, stderr io.Writer) error {
 	}
 
 	openIPVS := func() (ipvs.Kernel, error) { return ipvs.OpenNetlink() }
-	eng := engine.New(engine.Options{
+	hub := events.NewHub(256, strconv.FormatInt(time.Now().UnixNano(), 36), nil)
+	reg := metrics.New()
+	var eng *engine.Engine
+	checks := healthd.New(healthd.Options{Log: log, Events: hub, OnChange: func() { eng.Kick() }})
+	if err := reg.Register(checks.Collector()); err != nil {
+		return err
+	}
+	eng = engine.New(engine.Options{
 		Store:    st,
 		OpenIPVS: openIPVS,
 		Net: &netcfg.Reconciler{
 			Host:   netcfg.NewNetlink(nil),
-			Sysctl: netcfg.ProcSys{},
 			UTS:    netcfg.KernelUTS{},
 			RunDir: o.run,
 		},
 		Resync: o.resync,
 		Log:    log,
+		Health: checks,
+		NIC:    func() (nic.Kernel, error) { return nic.Open() },
+		Sysctl: sysctl.ProcSys{},
+		Events: hub,
 	})
+	if err := reg.Register(ipvsmetrics.New(eng.MetricsSource(openIPVS))); err != nil {
+		return err
+	}
+	vr := vrrpd.New(vrrpd.Options{
+		Source: func() (uint64, config.Config, error) {
+			rev, err := st.Current()
+			return rev.Number, rev.Config, err
+		},
+		Log: log, Health: checks, Gate: eng, Events: hub, OnMaster: eng.Kick,
+	})
+	if err := reg.Register(vr.Collector()); err != nil {
+		return err
+	}
+	kernel := engine.KernelCheck{Features: kernelFeatures, Sysctl: sysctl.ProcSys{}}
 
 	users := &auth.UserCache{Load: configUsers(st), Bootstrap: &auth.Bootstrap{
 		Path: filepath.Join(o.data, auth.InitialPasswordFile),
@@ -147,13 +187,20 @@ func run(args []string, stderr io.Writer) error {
 	}}
 	srv := &api.Server{
 		Status: eng, Version: version, Log: log,
-		Store:      storeAPI{st},
-		Planner:    engine.Planner{OpenIPVS: openIPVS},
-		Env:        api.HostEnv,
+		Store:   storeAPI{st},
+		Planner: engine.Planner{OpenIPVS: openIPVS, Health: checks},
+		Env:     api.HostEnv,
+		Kernel:  kernel.Check,
+		RealServerScript: func(cfg config.Config, service string) (string, error) {
+			return engine.RealServerScript(cfg, boxName(cfg), service)
+		},
 		Interfaces: api.HostInterfaces,
 		Auth:       auth.New(auth.Options{Users: users.Users, Log: log}),
-		Events:     events.NewHub(256, strconv.FormatInt(time.Now().UnixNano(), 36), nil),
-		OnCommit:   func(api.RevisionInfo) { users.Invalidate(); eng.Kick() },
+		Events:     hub,
+		OnCommit:   func(api.RevisionInfo) { users.Invalidate(); eng.Kick(); vr.Kick() },
+		Health:     checks,
+		VRRP:       vr,
+		Metrics:    reg.Handler(),
 	}
 
 	ls, err := listen(log, o, users)
@@ -171,8 +218,10 @@ func run(args []string, stderr io.Writer) error {
 	exp.due()
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 5)
+	errc := make(chan error, 7)
+	wg.Go(func() { errc <- checks.Run(ctx) })
 	wg.Go(func() { errc <- eng.Run(ctx) })
+	wg.Go(func() { errc <- vr.Run(ctx) })
 	wg.Go(func() { srv.PublishEvents(ctx) })
 	wg.Go(func() { exp.loop(ctx.Done(), time.Second) })
 	if ls.http != nil {

@@ -2,7 +2,6 @@ package netcfgtest
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"slices"
 	"sync"
@@ -191,44 +190,6 @@ func (h *Host) DeleteRoute(_ context.Context, r netcfg.Route) error {
 	return nil
 }
 
-// Sysctl is an in-memory netcfg.Sysctl.
-type Sysctl struct {
-	mu     sync.Mutex
-	Values map[string]string
-}
-
-// NewSysctl returns a Sysctl holding values.
-func NewSysctl(values map[string]string) *Sysctl { return &Sysctl{Values: values} }
-
-// Get implements netcfg.Sysctl.
-func (s *Sysctl) Get(name string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.Values[name]
-	if !ok {
-		return "", fmt.Errorf("sysctl %s: %w", name, syscall.ENOENT)
-	}
-	return v, nil
-}
-
-// Set implements netcfg.Sysctl.
-func (s *Sysctl) Set(name, value string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.Values[name]; !ok {
-		return fmt.Errorf("sysctl %s: %w", name, syscall.ENOENT)
-	}
-	s.Values[name] = value
-	return nil
-}
-
-// Value returns a sysctl's value.
-func (s *Sysctl) Value(name string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.Values[name]
-}
-
 // UTS is an in-memory netcfg.UTS.
 type UTS struct {
 	mu   sync.Mutex
@@ -251,7 +212,6 @@ func (u *UTS) SetHostname(name string) error {
 }
 
 var (
-	_ netcfg.Host   = (*Host)(nil)
-	_ netcfg.Sysctl = (*Sysctl)(nil)
-	_ netcfg.UTS    = (*UTS)(nil)
+	_ netcfg.Host = (*Host)(nil)
+	_ netcfg.UTS  = (*UTS)(nil)
 )

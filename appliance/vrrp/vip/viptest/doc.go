@@ -1,0 +1,3 @@
+// Package viptest has in-memory fakes of vip.Kernel and vip.Announcer for
+// tests of the address worker and its users.
+package viptest
