@@ -6,6 +6,7 @@
 # Environment:
 #   BOARD             board to boot (default qemu-x86_64)
 #   LVSBOX_HTTP_PORT  host port forwarded to the guest's web UI (default 8080)
+#   LVSBOX_HTTPS_PORT host port forwarded to the guest's HTTPS API (default 8443)
 #   LVSBOX_DATA_SIZE  size of a new data disk (default 256M)
 #   LVSBOX_REBUILD=1  rebuild the image even if it looks up to date
 #   LVSBOX_QEMU_ARGS  extra arguments appended to the qemu command line
@@ -19,6 +20,7 @@ cd "$repo"
 board="${BOARD:-qemu-x86_64}"
 out="out/$board"
 port="${LVSBOX_HTTP_PORT:-8080}"
+tlsport="${LVSBOX_HTTPS_PORT:-8443}"
 data="$out/data.qcow2"
 seed="board/$board/seed.json"
 
@@ -71,7 +73,7 @@ args=(
   -m 512 -nographic -no-reboot -serial mon:stdio
   -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz" -append "$cmdline"
   -drive "file=$data,if=virtio,format=qcow2"
-  -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:80"
+  -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:80,hostfwd=tcp:127.0.0.1:$tlsport-:443"
   -device virtio-net-pci,netdev=n0
   -device virtio-rng-pci
 )
@@ -79,6 +81,6 @@ args=(
 # shellcheck disable=SC2206 # word splitting of extra args is intended
 [[ -n ${LVSBOX_QEMU_ARGS:-} ]] && args+=(${LVSBOX_QEMU_ARGS})
 
-echo "lvsbox web UI: http://localhost:$port/"
+echo "lvsbox web UI: http://localhost:$port/   API (HTTPS, self-signed): https://localhost:$tlsport/api/v1/"
 echo "(console below; leave with Ctrl-A X)"
 exec qemu-system-x86_64 "${args[@]}"
