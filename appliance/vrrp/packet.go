@@ -278,6 +278,10 @@ func Unmarshal(b []byte, fam Family) (*Packet, error) {
 	al := fam.addrLen()
 	for i := range n {
 		p.Addresses[i], _ = netip.AddrFromSlice(b[headerLen+i*al : headerLen+(i+1)*al])
+		if fam == IPv6 && p.Addresses[i].Is4In6() {
+			// Found by fuzzing: it would read back as an IPv4 address.
+			return nil, decodeErr(ReasonFamily, "address %v is IPv4-mapped in an IPv6 advertisement", p.Addresses[i])
+		}
 	}
 	return p, nil
 }

@@ -13,7 +13,7 @@ type Reason string
 
 // Receive-check reasons, in the order the checks run.
 const (
-	ReasonFamily    Reason = "family"     // src/dst invalid, of different families, or not the instance's family
+	ReasonFamily    Reason = "family"     // src/dst invalid, of different families, not the instance's family, or an IPv4-mapped address in an IPv6 advert
 	ReasonTTL       Reason = "ttl"        // IPv4 TTL / IPv6 hop limit is not 255
 	ReasonTooShort  Reason = "too-short"  // shorter than the 8-byte fixed header
 	ReasonVersion   Reason = "version"    // not 2 or 3, v2 over IPv6, or not the instance's version
