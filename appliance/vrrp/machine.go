@@ -99,6 +99,7 @@ const (
 	ReasonFaultCleared     TransitionReason = "fault-cleared"     // Fault -> Backup
 	ReasonPriorityRestored TransitionReason = "priority-restored" // Backup -> Master: tracking gave back priority 255
 	ReasonSyncGroup        TransitionReason = "sync-group"        // Master -> Backup: Yield, another sync group member lost mastership
+	ReasonInitialMaster    TransitionReason = "initial-master"    // Initialize -> Master: StartMaster (keepalived's state MASTER)
 )
 
 // Transition records one state change.
@@ -203,6 +204,62 @@ func (m *Machine) Start(now time.Time) Output {
 	}
 	m.enterRunning(&o, now, ReasonStartup)
 	return o
+}
+
+// StartMaster is Startup for keepalived's initial state MASTER: Initialize
+// -> Master at once, sending an advert; a better master heard afterwards
+// makes it step down by the normal receive rules. With a fault set it goes
+// to Fault; the owner goes Master as with Start. Leaving Fault later goes
+// to Backup as usual. It does nothing in other states.
+func (m *Machine) StartMaster(now time.Time) Output {
+	var o Output
+	if m.state != StateInitialize {
+		return o
+	}
+	if m.fault || m.priority == PriorityOwner {
+		return m.Start(now)
+	}
+	m.masterInterval = m.cfg.AdvertInterval
+	m.preemptFrom = now.Add(m.cfg.PreemptDelay)
+	m.enterMaster(&o, now, ReasonInitialMaster)
+	return o
+}
+
+// Reconfigure applies a new configuration live, without a transition: the
+// virtual addresses, the advertisement interval, preempt settings and
+// accept mode may change, and the base priority unless it is or becomes the
+// owner's (SetPriority applies the effective one); the version, VRID,
+// family, primary address and authentication may not (the caller restarts
+// the instance for those).
+// A master's next advert is due within the new interval; a v3 backup keeps
+// the Master_Adver_Interval it learned (it learns the new one from the
+// master's adverts), a v2 backup takes the new interval, which a v2 master
+// must share.
+func (m *Machine) Reconfigure(now time.Time, c Config) error {
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("vrrp: instance vrid %d: %w", m.cfg.VRID, err)
+	}
+	o := m.cfg
+	owner := c.Priority == PriorityOwner || o.Priority == PriorityOwner
+	if c.Version != o.Version || c.VRID != o.VRID || owner && c.Priority != o.Priority || c.PrimaryAddr != o.PrimaryAddr ||
+		c.AuthType != o.AuthType || c.AuthPass != o.AuthPass || c.Family() != o.Family() {
+		return fmt.Errorf("vrrp: instance vrid %d: version, vrid, owner priority, family, primary address or authentication changed: restart needed", o.VRID)
+	}
+	c.VIPs = slices.Clone(c.VIPs)
+	m.cfg = c
+	if c.AdvertInterval == o.AdvertInterval {
+		return nil
+	}
+	switch {
+	case m.state == StateMaster:
+		m.masterInterval = c.AdvertInterval
+		if next := now.Add(c.AdvertInterval); m.deadline.After(next) {
+			m.deadline = next
+		}
+	case m.cfg.Version == Version2 || m.state != StateBackup:
+		m.masterInterval = c.AdvertInterval
+	}
+	return nil
 }
 
 // Shutdown is the Shutdown event: a master sends priority 0 and releases the

@@ -2,8 +2,10 @@ package vrrpd
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +24,52 @@ type fakeMgr struct {
 	running bool
 	stopped bool
 	deltas  map[[2]string]int
+	faults  map[[2]string]string // (instance, source) -> reason
+	updates []node.InstanceConfig
+}
+
+func (m *fakeMgr) SetFault(instance, source string, faulted bool, reason string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.faults == nil {
+		m.faults = map[[2]string]string{}
+	}
+	if faulted {
+		m.faults[[2]string{instance, source}] = reason
+	} else {
+		delete(m.faults, [2]string{instance, source})
+	}
+	return nil
+}
+
+func (m *fakeMgr) fault(instance, source string) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.faults[[2]string{instance, source}]
+	return r, ok
+}
+
+// Update behaves like node.Manager.Update.
+func (m *fakeMgr) Update(ic node.InstanceConfig) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := slices.IndexFunc(m.cfg.Instances, func(c node.InstanceConfig) bool { return c.Name == ic.Name })
+	if i < 0 {
+		return fmt.Errorf("no instance %q", ic.Name)
+	}
+	if why := node.RestartReason(m.cfg.Instances[i], ic); why != "" {
+		return fmt.Errorf("%w: %s", node.ErrRestartNeeded, why)
+	}
+	m.cfg.Instances = slices.Clone(m.cfg.Instances)
+	m.cfg.Instances[i] = ic
+	m.updates = append(m.updates, ic)
+	return nil
+}
+
+func (m *fakeMgr) updated() []node.InstanceConfig {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.updates)
 }
 
 func (m *fakeMgr) Run(ctx context.Context) error {
@@ -59,6 +107,8 @@ func (m *fakeMgr) isStopped() bool {
 }
 
 func (m *fakeMgr) Snapshot() []node.InstanceStatus {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	var out []node.InstanceStatus
 	for _, ic := range m.cfg.Instances {
 		out = append(out, node.InstanceStatus{Name: ic.Name, Interface: ic.Interface, VRID: ic.VRID, State: "Backup",
@@ -96,7 +146,9 @@ func (f *fakeFactory) live() (map[string]*fakeMgr, int) {
 	out := map[string]*fakeMgr{}
 	for _, m := range f.mgrs {
 		if !m.isStopped() {
+			m.mu.Lock()
 			out[m.cfg.Instances[0].Name] = m
+			m.mu.Unlock()
 		}
 	}
 	return out, len(f.mgrs)

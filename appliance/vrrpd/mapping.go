@@ -17,14 +17,8 @@ import (
 type Track struct {
 	Kind   string // "service" or "script"
 	Name   string
-	Weight int // 0: FAULT while down (see FaultDelta)
+	Weight int // 0: FAULT while down (node.Manager.SetFault, keepalived's semantics)
 }
-
-// FaultDelta is the priority delta applied while a weight-0 tracked service or
-// script is down: node has no external FAULT input, so the instance drops to
-// priority 1 (any peer takes over; it stays master only when nobody else is
-// there).
-const FaultDelta = -254
 
 // Unit is what one node.Manager runs: one instance, or a sync group.
 type Unit struct {
@@ -87,9 +81,7 @@ func MapInstance(in config.VRRPInstance) (node.InstanceConfig, []Track, []string
 	for _, t := range in.TrackScripts {
 		tracks = append(tracks, Track{Kind: "script", Name: t.Script, Weight: t.Weight})
 	}
-	if in.InitialState == config.InitialMaster {
-		warn = append(warn, fmt.Sprintf("vrrp instance %q: initial_state master is not supported; it starts as backup", in.Name))
-	}
+	ic.InitialMaster = in.InitialState == config.InitialMaster
 	if err := ic.Validate(); err != nil {
 		return ic, nil, warn, err
 	}
@@ -170,10 +162,11 @@ type change int
 const (
 	keep     change = iota // identical: untouched
 	priority               // only base priorities differ (none is or becomes the owner): live delta
-	restart                // anything else: stop the unit (priority 0, addresses released) and start it again
+	live                   // node.Manager.Update applies it (addresses, routes, interval, tracking, ...)
+	restart                // node.RestartReason: stop the unit (priority 0, addresses released) and start it again
 )
 
-func (c change) String() string { return [...]string{"keep", "priority", "restart"}[c] }
+func (c change) String() string { return [...]string{"keep", "priority", "live", "restart"}[c] }
 
 // diff says how running (the config the unit's manager was started with)
 // becomes next.
@@ -181,13 +174,13 @@ func diff(running, next node.Config) change {
 	if equalConfig(running, next) {
 		return keep
 	}
-	if len(running.Instances) != len(next.Instances) {
+	if len(running.Instances) != len(next.Instances) ||
+		!reflect.DeepEqual(normal(node.Config{SyncGroups: running.SyncGroups}), normal(node.Config{SyncGroups: next.SyncGroups})) {
 		return restart
 	}
 	a, b := cloneConfig(running), cloneConfig(next)
 	for i := range a.Instances {
-		pa, pb := a.Instances[i].Priority, b.Instances[i].Priority
-		if pa == vrrp.PriorityOwner || pb == vrrp.PriorityOwner {
+		if node.RestartReason(a.Instances[i], b.Instances[i]) != "" {
 			return restart
 		}
 		a.Instances[i].Priority, b.Instances[i].Priority = 0, 0
@@ -195,7 +188,7 @@ func diff(running, next node.Config) change {
 	if equalConfig(a, b) {
 		return priority
 	}
-	return restart
+	return live
 }
 
 func cloneConfig(c node.Config) node.Config {
@@ -214,6 +207,7 @@ func normal(c node.Config) node.Config {
 		ic.VIPs, ic.Routes = nilIfEmpty(ic.VIPs), nilIfEmpty(ic.Routes)
 		ic.UnicastPeers, ic.TrackInterfaces = nilIfEmpty(ic.UnicastPeers), nilIfEmpty(ic.TrackInterfaces)
 	}
+	c.SyncGroups = nilIfEmpty(c.SyncGroups)
 	return c
 }
 

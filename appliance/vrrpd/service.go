@@ -47,6 +47,8 @@ type Publisher interface {
 type Manager interface {
 	Run(ctx context.Context) error
 	SetPriorityDelta(instance, source string, delta int) error
+	SetFault(instance, source string, faulted bool, reason string) error
+	Update(ic node.InstanceConfig) error
 	Snapshot() []node.InstanceStatus
 	Sockets() []node.SocketStatus
 	Collector() prometheus.Collector
@@ -111,7 +113,8 @@ type unit struct {
 	mgr     Manager
 	cancel  context.CancelFunc
 	done    chan struct{}
-	deltas  map[[2]string]int // (instance, source) -> delta last set
+	deltas  map[[2]string]int  // (instance, source) -> delta last set
+	faults  map[[2]string]bool // (instance, source) -> fault last set
 	track   map[string][]TrackStatus
 }
 
@@ -120,8 +123,9 @@ type TrackStatus struct {
 	Kind   string `json:"kind"` // interface weights are in the node status; these are service or script
 	Name   string `json:"name"`
 	Weight int    `json:"weight"`
-	State  string `json:"state"` // up, down, unknown
-	Delta  int    `json:"delta"` // applied priority delta (FaultDelta for a weight-0 input that is down)
+	State  string `json:"state"`           // up, down, unknown
+	Delta  int    `json:"delta"`           // applied priority delta
+	Fault  bool   `json:"fault,omitempty"` // a weight-0 input that is down: the instance is in FAULT
 }
 
 // New returns a Service; Run runs it.
@@ -239,8 +243,9 @@ func (s *Service) reload(ctx context.Context) {
 }
 
 // apply moves the running units to plan: units whose configuration is
-// unchanged are left alone, priority-only changes are applied live, others
-// restart; units no longer planned stop.
+// unchanged are left alone, priority-only changes are applied as deltas,
+// other changes node can take live go through Manager.Update (no
+// re-election, no VIP flap), the rest restart; units no longer planned stop.
 func (s *Service) apply(ctx context.Context, p Plan) {
 	for _, e := range p.Errors {
 		s.o.Log.Error("vrrp: " + e)
@@ -265,8 +270,17 @@ func (s *Service) apply(ctx context.Context, p Plan) {
 	for _, pu := range p.Units {
 		u := s.units[pu.Key]
 		if u != nil {
-			switch c := diff(u.started, pu.Config); c {
-			case keep, priority:
+			c := diff(u.started, pu.Config)
+			if c == live {
+				if err := s.update(u, pu.Config); err != nil {
+					s.o.Log.Warn("vrrp: live update failed", "unit", pu.Key, "error", err)
+					c = restart
+				} else {
+					s.o.Log.Info("vrrp: configuration applied live", "unit", pu.Key)
+				}
+			}
+			switch c {
+			case keep, priority, live:
 				if c == priority {
 					s.o.Log.Info("vrrp: priority changed: applied live", "unit", pu.Key)
 				}
@@ -307,6 +321,24 @@ func (s *Service) apply(ctx context.Context, p Plan) {
 	s.retrack()
 }
 
+// update hands the changed instances of a unit to its manager; base
+// priorities stay as started (retrack applies them as deltas, so a priority
+// never moves twice).
+func (s *Service) update(u *unit, next node.Config) error {
+	for i, ic := range next.Instances {
+		ic.Priority = u.started.Instances[i].Priority
+		if equalConfig(node.Config{Instances: []node.InstanceConfig{ic}}, node.Config{Instances: u.started.Instances[i : i+1]}) {
+			continue
+		}
+		if err := u.mgr.Update(ic); err != nil {
+			return err
+		}
+		u.started.Instances = slices.Clone(u.started.Instances)
+		u.started.Instances[i] = ic
+	}
+	return nil
+}
+
 func (s *Service) start(ctx context.Context, pu Unit) (*unit, error) {
 	m, err := s.o.NewManager(pu.Config, node.Options{
 		Log:    s.o.Log.With("vrrp_unit", pu.Key),
@@ -317,7 +349,7 @@ func (s *Service) start(ctx context.Context, pu Unit) (*unit, error) {
 		return nil, fmt.Errorf("vrrp unit %s: %w", pu.Key, err)
 	}
 	uctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	u := &unit{Unit: pu, started: pu.Config, mgr: m, cancel: cancel, done: make(chan struct{}), deltas: map[[2]string]int{}}
+	u := &unit{Unit: pu, started: pu.Config, mgr: m, cancel: cancel, done: make(chan struct{}), deltas: map[[2]string]int{}, faults: map[[2]string]bool{}}
 	go func() {
 		defer close(u.done)
 		if err := m.Run(uctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -370,6 +402,7 @@ func (s *Service) retrack() {
 				ts := s.trackStatus(t)
 				track[ic.Name] = append(track[ic.Name], ts)
 				s.setDelta(u, ic.Name, t.Kind+":"+t.Name, ts.Delta)
+				s.setFault(u, ic.Name, t.Kind+":"+t.Name, ts.Fault)
 			}
 		}
 		s.mu.Lock()
@@ -390,8 +423,20 @@ func (s *Service) setDelta(u *unit, inst, source string, d int) {
 	u.deltas[k] = d
 }
 
+func (s *Service) setFault(u *unit, inst, source string, faulted bool) {
+	k := [2]string{inst, source}
+	if u.faults[k] == faulted {
+		return
+	}
+	if err := u.mgr.SetFault(inst, source, faulted, "down"); err != nil {
+		s.o.Log.Error("vrrp: fault", "instance", inst, "source", source, "error", err)
+		return
+	}
+	u.faults[k] = faulted
+}
+
 // trackStatus evaluates one tracked service or script (keepalived semantics:
-// weight 0 = down means fault, mapped to FaultDelta).
+// weight 0 = down means FAULT).
 func (s *Service) trackStatus(t Track) TrackStatus {
 	ts := TrackStatus{Kind: t.Kind, Name: t.Name, Weight: t.Weight, State: "unknown"}
 	var up, known bool
@@ -413,7 +458,7 @@ func (s *Service) trackStatus(t Track) TrackStatus {
 	}
 	switch {
 	case t.Weight == 0 && !up:
-		ts.Delta = FaultDelta
+		ts.Fault = true
 	case t.Weight > 0 && up, t.Weight < 0 && !up:
 		ts.Delta = t.Weight
 	}

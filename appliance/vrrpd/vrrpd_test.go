@@ -3,6 +3,7 @@ package vrrpd
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,7 @@ func TestMapDefaultsAndGroups(t *testing.T) {
 		VRRPScripts:    []config.VRRPScript{{Name: "chk", Path: "/bin/true"}},
 	}
 	cfg.VRRPInstances[0].TrackScripts = []config.TrackScript{{Script: "chk"}}
+	cfg.VRRPInstances[1].InitialState = config.InitialMaster
 	p := Map(cfg)
 	if len(p.Units) != 2 || p.Units[0].Key != "group/g" || p.Units[1].Key != "instance/a" {
 		t.Fatalf("units %+v", p.Units)
@@ -90,8 +92,11 @@ func TestMapDefaultsAndGroups(t *testing.T) {
 	if len(p.Errors) != 1 || !strings.Contains(p.Errors[0], `"bad"`) {
 		t.Errorf("errors %q", p.Errors)
 	}
-	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "initial_state") {
+	if len(p.Warnings) != 0 {
 		t.Errorf("warnings %q", p.Warnings)
+	}
+	if g := p.Units[0].Config; !g.Instances[0].InitialMaster || g.Instances[1].InitialMaster || a.InitialMaster {
+		t.Errorf("initial_state master not mapped: %+v", g.Instances)
 	}
 }
 
@@ -113,8 +118,15 @@ func TestDiff(t *testing.T) {
 		{"empty vs nil lists", mod(func(ic *node.InstanceConfig) { ic.Routes = []vip.Route{} }), keep},
 		{"priority", mod(func(ic *node.InstanceConfig) { ic.Priority = 150 }), priority},
 		{"to owner", mod(func(ic *node.InstanceConfig) { ic.Priority = 255 }), restart},
-		{"vips", mod(func(ic *node.InstanceConfig) { ic.VIPs = append(ic.VIPs, netip.MustParsePrefix("192.0.2.2/24")) }), restart},
-		{"priority and interval", mod(func(ic *node.InstanceConfig) { ic.Priority, ic.AdvertInterval = 150, 2*time.Second }), restart},
+		{"vips", mod(func(ic *node.InstanceConfig) { ic.VIPs = append(ic.VIPs, netip.MustParsePrefix("192.0.2.2/24")) }), live},
+		{"priority and interval", mod(func(ic *node.InstanceConfig) { ic.Priority, ic.AdvertInterval = 150, 2*time.Second }), live},
+		{"routes and tracking", mod(func(ic *node.InstanceConfig) {
+			ic.Routes = []vip.Route{{Dst: netip.MustParsePrefix("203.0.113.0/24")}}
+			ic.TrackInterfaces = []node.TrackInterface{{Name: "eth1", Weight: -20}}
+		}), live},
+		{"interface", mod(func(ic *node.InstanceConfig) { ic.Interface = "eth1" }), restart},
+		{"vrid", mod(func(ic *node.InstanceConfig) { ic.VRID = 2 }), restart},
+		{"unicast", mod(func(ic *node.InstanceConfig) { ic.UnicastPeers = []netip.Addr{netip.MustParseAddr("192.0.2.9")} }), restart},
 		{"group", node.Config{Instances: base.Instances, SyncGroups: []node.SyncGroup{{Name: "g", Members: []string{"a"}}}}, restart},
 	} {
 		if got := diff(base, tc.next); got != tc.want {
@@ -161,8 +173,15 @@ func TestUnchangedUnitUntouched(t *testing.T) {
 		s.Kick()
 		waitFor(t, what, func() bool { return s.Status().Revision == src.rev && check(f.live()) })
 	}
-	// b's addresses change: b restarts, a is untouched.
-	step("b restarted", func(c *config.Config) { c.VRRPInstances[1].VirtualAddresses = vip4("192.0.2.112/24") },
+	// b's addresses change: applied live, nothing restarts.
+	step("b updated live", func(c *config.Config) { c.VRRPInstances[1].VirtualAddresses = vip4("192.0.2.112/24") },
+		func(live map[string]*fakeMgr, made int) bool {
+			u := b.updated()
+			return made == 2 && live["a"] == a && live["b"] == b && len(u) == 1 &&
+				slices.Equal(u[0].VIPs, []netip.Prefix{netip.MustParsePrefix("192.0.2.112/24")})
+		})
+	// b's VRID changes: b restarts, a is untouched.
+	step("b restarted", func(c *config.Config) { c.VRRPInstances[1].VRID = 12 },
 		func(live map[string]*fakeMgr, made int) bool {
 			return made == 3 && live["a"] == a && live["b"] != b && b.isStopped()
 		})
@@ -207,9 +226,15 @@ func TestTrackingEventsAndGate(t *testing.T) {
 	h.setUp("db", false)
 	waitFor(t, "db delta", func() bool { return a.delta("a", "service:db") == -30 })
 	h.setUp("web", false)
-	waitFor(t, "web fault delta", func() bool { return a.delta("a", "service:web") == FaultDelta })
+	waitFor(t, "web fault", func() bool { r, ok := a.fault("a", "service:web"); return ok && r == "down" })
+	if d := a.delta("a", "service:web"); d != 0 {
+		t.Errorf("weight-0 service down: delta %d, want none (FAULT instead)", d)
+	}
+	if tr := s.Status().Instances[0].Tracking; len(tr) != 2 || !tr[0].Fault || tr[0].State != "down" {
+		t.Errorf("tracking status %+v", tr)
+	}
 	h.setUp("web", true)
-	waitFor(t, "web delta cleared", func() bool { return a.delta("a", "service:web") == 0 })
+	waitFor(t, "web fault cleared", func() bool { _, ok := a.fault("a", "service:web"); return !ok })
 
 	a.opts.Events <- node.Event{Instance: "a", Change: node.TransitionRecord{At: time.Now(), From: "Backup", To: "Master", Reason: "master-down"}}
 	select {

@@ -9,16 +9,20 @@ import (
 
 // Image paths (docs/architecture.md, "Contracts").
 const (
-	BbinDir       = "/bbin"
-	BusyboxPath   = "/bbin/bb"
-	InitPath      = "/init"
-	InitTarget    = "bbin/lvsinit" // bb resolves /init -> /bbin/lvsinit -> bb and runs "lvsinit"
-	ShellPath     = "/bin/sh"
-	ShellTarget   = "../bbin/gosh"
-	BoardFile     = "/etc/lvsbox/board.json"
-	VersionFile   = "/etc/lvsbox/version.json"
-	DataDir       = "/var/lib/lvsbox"
-	ModulesPrefix = "/lib/modules"
+	BbinDir     = "/bbin"
+	BusyboxPath = "/bbin/bb"
+	InitPath    = "/init"
+	InitTarget  = "bbin/lvsinit" // bb resolves /init -> /bbin/lvsinit -> bb and runs "lvsinit"
+	ShellPath   = "/bin/sh"
+	// ModprobePath is where the kernel's request_module() looks
+	// (/proc/sys/kernel/modprobe); it runs our init/cmd/modprobe.
+	ModprobePath   = "/sbin/modprobe"
+	ModprobeTarget = "../bbin/modprobe"
+	ShellTarget    = "../bbin/gosh"
+	BoardFile      = "/etc/lvsbox/board.json"
+	VersionFile    = "/etc/lvsbox/version.json"
+	DataDir        = "/var/lib/lvsbox"
+	ModulesPrefix  = "/lib/modules"
 )
 
 // baseDirs are created empty (mount points and writable places).
@@ -62,6 +66,7 @@ func Layout(t *initramfs.Tree, f Files) error {
 	steps := []func() error{
 		func() error { return t.Symlink(InitPath, InitTarget) },
 		func() error { return t.Symlink(ShellPath, ShellTarget) },
+		func() error { return t.Symlink(ModprobePath, ModprobeTarget) },
 		// The kernel opens /dev/console for PID 1's stdio before devtmpfs
 		// is mounted.
 		func() error { return t.CharDev("/dev/console", 0o600, 5, 1) },

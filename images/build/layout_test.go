@@ -21,7 +21,7 @@ func TestLayoutFollowsContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	links := map[string]string{
-		"/init": "bbin/lvsinit", "/bin/sh": "../bbin/gosh",
+		"/init": "bbin/lvsinit", "/bin/sh": "../bbin/gosh", "/sbin/modprobe": "../bbin/modprobe",
 		"/bbin/lvsinit": "bb", "/bbin/lvsboxd": "bb", "/bbin/gosh": "bb",
 	}
 	for p, target := range links {

@@ -31,6 +31,7 @@ func (c Command) Name() string { return path.Base(c.Pkg) }
 // "daemon", "rescue tools").
 var Commands = []Command{
 	{Pkg: "./init/cmd/lvsinit", Local: true, Owner: "init/ (PID 1)"},
+	{Pkg: "./init/cmd/modprobe", Local: true, Owner: "init/ (modprobe for request_module)"},
 	{Pkg: "./appliance/cmd/lvsboxd", Local: true, Owner: "appliance/ (daemon)"},
 	{Pkg: "./appliance/cmd/lvsbox", Local: true, Optional: true, Owner: "appliance/ (CLI)"},
 	{Pkg: "github.com/u-root/u-root/cmds/core/gosh"},

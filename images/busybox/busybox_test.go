@@ -86,7 +86,7 @@ func TestSelectRejectsDuplicateNames(t *testing.T) {
 }
 
 func TestCommandSetMatchesContract(t *testing.T) {
-	want := []string{"lvsinit", "lvsboxd", "lvsbox", "gosh", "ls", "cat", "ip", "dmesg", "ping", "ps", "kill"}
+	want := []string{"lvsinit", "modprobe", "lvsboxd", "lvsbox", "gosh", "ls", "cat", "ip", "dmesg", "ping", "ps", "kill"}
 	if got := names(Commands); !slices.Equal(got, want) {
 		t.Fatalf("Commands = %v, want %v", got, want)
 	}
@@ -98,6 +98,7 @@ func TestCommandSetMatchesContract(t *testing.T) {
 func TestBuildGeneratesPinsAndBuilds(t *testing.T) {
 	repo := t.TempDir()
 	mkpkg(t, repo, "init/cmd/lvsinit", "main.go")
+	mkpkg(t, repo, "init/cmd/modprobe", "main.go")
 	mkpkg(t, repo, "appliance/cmd/lvsboxd", "main.go")
 	if err := os.WriteFile(filepath.Join(repo, "go.mod"), []byte("module x\n\ngo 1.26.0\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -153,7 +154,7 @@ func TestBuildGeneratesPinsAndBuilds(t *testing.T) {
 			t.Errorf("build env %v lacks %s", calls[1].Env, e)
 		}
 	}
-	if len(res.Commands) != 10 {
+	if len(res.Commands) != 11 {
 		t.Errorf("commands = %v", res.Commands)
 	}
 }

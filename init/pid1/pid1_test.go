@@ -48,10 +48,10 @@ func TestActionFor(t *testing.T) {
 }
 
 func TestDaemonArgv(t *testing.T) {
-	if got := daemonArgv(""); !reflect.DeepEqual(got, []string{"/bbin/lvsboxd", "--data", "/var/lib/lvsbox", "--http", ":80"}) {
+	if got := daemonArgv(""); !reflect.DeepEqual(got, []string{"/bbin/lvsboxd", "--data", "/var/lib/lvsbox", "--http", ":80", "--vrrp-rt", "10"}) {
 		t.Errorf("no seed: %q", got)
 	}
-	want := []string{"/bbin/lvsboxd", "--data", "/var/lib/lvsbox", "--seed", "/run/lvsbox/seed.json", "--http", ":80"}
+	want := []string{"/bbin/lvsboxd", "--data", "/var/lib/lvsbox", "--seed", "/run/lvsbox/seed.json", "--http", ":80", "--vrrp-rt", "10"}
 	if got := daemonArgv("/run/lvsbox/seed.json"); !reflect.DeepEqual(got, want) {
 		t.Errorf("seed: %q", got)
 	}

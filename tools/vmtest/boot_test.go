@@ -1,6 +1,7 @@
 package vmtest
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -82,6 +83,20 @@ func TestBoot(t *testing.T) {
 		if !loaded[m] && !builtin[m] {
 			t.Errorf("board module %s is neither loaded nor built in", m)
 		}
+	}
+
+	// request_module() (e.g. IPVS asking for a scheduler on first use) runs
+	// our /sbin/modprobe: the kernel's path points at it, an alias resolves,
+	// and a missing module is an error unless -q.
+	if p := strings.TrimSpace(run(t, g, "cat /proc/sys/kernel/modprobe")); p != "/sbin/modprobe" {
+		t.Errorf("kernel modprobe path %q, want /sbin/modprobe", p)
+	}
+	run(t, g, "/sbin/modprobe -q -- ip_vs_sed")
+	run(t, g, "/sbin/modprobe -q -- no_such_module_xyz")
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	if out, err := g.Run(ctx, "/sbin/modprobe no_such_module_xyz"); err == nil {
+		t.Errorf("modprobe of a missing module succeeded: %q", out)
 	}
 
 	raw := strings.TrimSpace(run(t, g, "cat /run/lvsboxd.pid"))

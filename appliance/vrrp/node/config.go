@@ -41,6 +41,10 @@ type InstanceConfig struct {
 	// Refresh take vip.DefaultAnnounce.
 	Announce        vip.Announce
 	TrackInterfaces []TrackInterface
+	// InitialMaster is keepalived's state MASTER: the instance starts in
+	// Master (sending an advert at once) instead of Backup, and steps down
+	// when it hears a better master. Only the first start of the instance.
+	InitialMaster bool
 }
 
 // TrackInterface is an interface whose state moves the instance: weight 0
@@ -160,6 +164,38 @@ func (ic *InstanceConfig) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// RestartReason says why old cannot become next live ("" if it can): the
+// interface, version, VRID, family, source address, unicast/multicast mode,
+// virtual MAC or authentication changed, or the priority became or stopped
+// being the owner's. Addresses, routes, announce settings, tracked
+// interfaces, the advert interval, preempt settings, accept mode, unicast
+// peers and other priorities are applied live (Manager.Update).
+func RestartReason(old, next InstanceConfig) string {
+	switch {
+	case old.Name != next.Name:
+		return "name"
+	case old.Interface != next.Interface:
+		return "interface"
+	case old.Version != next.Version:
+		return "version"
+	case old.VRID != next.VRID:
+		return "vrid"
+	case old.Family() != next.Family():
+		return "family"
+	case old.SourceAddr != next.SourceAddr:
+		return "source address"
+	case (len(old.UnicastPeers) == 0) != (len(next.UnicastPeers) == 0):
+		return "unicast/multicast mode"
+	case old.VMAC != next.VMAC || old.VMAC && (old.vmacName() != next.vmacName() || old.VMACBridge != next.VMACBridge):
+		return "virtual MAC"
+	case old.AuthType != next.AuthType || old.AuthPass != next.AuthPass:
+		return "authentication"
+	case (old.Priority == vrrp.PriorityOwner) != (next.Priority == vrrp.PriorityOwner):
+		return "owner priority"
+	}
+	return ""
 }
 
 // FirstLinkLocal reports whether the first IPv6 VIP is link-local, as RFC

@@ -66,6 +66,21 @@ type host struct {
 	done   chan error
 	mu     sync.Mutex
 	events []Event
+	dels   []netip.Prefix // every address the manager deleted
+}
+
+// recKernel records address deletions (a flap shows up here even when it is
+// too short for polling).
+type recKernel struct {
+	*viptest.Kernel
+	h *host
+}
+
+func (k recKernel) DelAddr(i int, p netip.Prefix) error {
+	k.h.mu.Lock()
+	k.h.dels = append(k.h.dels, p)
+	k.h.mu.Unlock()
+	return k.Kernel.DelAddr(i, p)
 }
 
 // addrs per host number n: 192.0.2.n/24 and fe80::n/64 on every interface.
@@ -95,7 +110,7 @@ func startHost(t *testing.T, n int, segs map[string]*vrnettest.Segment, cfg Conf
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil)).With("host", h.name)
 	}
 	var err error
-	h.mgr, err = New(cfg, Options{Log: log, Kernel: h.kern, Announcer: h.ann, Links: h.links, Events: events,
+	h.mgr, err = New(cfg, Options{Log: log, Kernel: recKernel{h.kern, h}, Announcer: h.ann, Links: h.links, Events: events,
 		Open: func(ifname string, fam vrrp.Family) (vrnet.Conn, error) {
 			addr := netip.MustParsePrefix(v4).Addr()
 			if fam == vrrp.IPv6 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,6 +83,7 @@ func New(cfg Config, opts Options) (*Manager, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.Instances = slices.Clone(cfg.Instances) // Update replaces entries
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -302,6 +304,51 @@ func (m *Manager) SetPriorityDelta(instance, source string, delta int) error {
 		return fmt.Errorf("vrrp: no instance %q", instance)
 	}
 	r.setDelta(instance, source, delta)
+	return nil
+}
+
+// ErrRestartNeeded is returned by Update for a change that cannot be applied
+// live (see RestartReason): the caller restarts the instance.
+var ErrRestartNeeded = errors.New("vrrp: change needs a restart of the instance")
+
+// Update applies a new configuration of the instance ic.Name live, without
+// a re-election or a flap of the virtual addresses that stay: a master adds
+// the new addresses and routes (and announces them) and removes the dropped
+// ones, a backup just keeps them for later; a master sends the new advert
+// interval from its next advert (v3 backups learn it); tracked interfaces,
+// preempt settings and non-owner priorities take effect at once. It returns
+// ErrRestartNeeded (wrapped with the reason) when RestartReason is not
+// empty, and does not wait for the protocol goroutine.
+func (m *Manager) Update(ic InstanceConfig) error {
+	r := m.byName[ic.Name]
+	if r == nil {
+		return fmt.Errorf("vrrp: no instance %q", ic.Name)
+	}
+	if err := ic.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := slices.IndexFunc(m.cfg.Instances, func(c InstanceConfig) bool { return c.Name == ic.Name })
+	if why := RestartReason(m.cfg.Instances[i], ic); why != "" {
+		return fmt.Errorf("vrrp instance %q: %w: %s changed", ic.Name, ErrRestartNeeded, why)
+	}
+	m.cfg.Instances[i] = ic
+	r.setUpdate(ic)
+	return nil
+}
+
+// SetFault sets (faulted) or clears the external fault that source (a
+// tracked service or script with weight 0) puts on an instance: while any
+// source is faulted the instance is in FAULT (a master sends priority 0 and
+// releases its addresses; a sync group follows), like a tracked interface
+// of weight 0 that is down.
+func (m *Manager) SetFault(instance, source string, faulted bool, reason string) error {
+	r := m.byName[instance]
+	if r == nil {
+		return fmt.Errorf("vrrp: no instance %q", instance)
+	}
+	r.setFault(instance, source, faulted, reason)
 	return nil
 }
 

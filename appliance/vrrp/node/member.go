@@ -20,6 +20,7 @@ const ReasonPeer vrrp.Reason = "peer"
 // methods return at once.
 type addrWorker interface {
 	SetMaster(bool)
+	SetSpec(vip.Spec) error
 	Announce()
 	Status() vip.Status
 }
@@ -35,7 +36,9 @@ type member struct {
 	vcfg    vrrp.Config
 	primary netip.Addr
 	started bool
-	base    vrrp.Stats // counters of machines replaced after a source address change
+	// startedOnce: the first start happened (InitialMaster applies to it only).
+	startedOnce bool
+	base        vrrp.Stats // counters of machines replaced after a source address change
 
 	conn     vrnet.Conn
 	ownFault string // from the facts

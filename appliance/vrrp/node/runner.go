@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,7 +33,11 @@ type inputs struct {
 	facts Facts
 	conns map[sockKey]vrnet.Conn
 	ext   map[string]map[string]int // instance -> source -> priority delta
-	ready bool                      // facts have arrived at least once
+	// faults are external FAULT inputs: instance -> source -> reason.
+	faults map[string]map[string]string
+	// updates are configurations to apply live, by instance (taken by the loop).
+	updates map[string]InstanceConfig
+	ready   bool // facts have arrived at least once
 }
 
 // runner is the protocol goroutine of one instance, or of every member of
@@ -60,7 +65,67 @@ type runner struct {
 func newRunner(group string, members []*member, log *slog.Logger, now func() time.Time, emit func(Event)) *runner {
 	return &runner{group: group, members: members, log: log, now: now, emit: emit,
 		rx: make(chan rxMsg, rxQueue), kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
-		in: inputs{ext: map[string]map[string]int{}}}
+		in: inputs{ext: map[string]map[string]int{}, faults: map[string]map[string]string{}}}
+}
+
+// setFault sets or clears an external fault (a tracked service or script
+// with weight 0) for one member.
+func (r *runner) setFault(instance, source string, faulted bool, reason string) {
+	r.mu.Lock()
+	all := maps.Clone(r.in.faults)
+	m := maps.Clone(all[instance])
+	if m == nil {
+		m = map[string]string{}
+	}
+	if faulted {
+		m[source] = reason
+	} else {
+		delete(m, source)
+	}
+	all[instance] = m
+	r.in.faults = all
+	r.mu.Unlock()
+	r.poke()
+}
+
+// setUpdate queues a configuration to apply live to one member.
+func (r *runner) setUpdate(ic InstanceConfig) {
+	r.mu.Lock()
+	if r.in.updates == nil {
+		r.in.updates = map[string]InstanceConfig{}
+	}
+	r.in.updates[ic.Name] = ic
+	r.mu.Unlock()
+	r.poke()
+}
+
+// extFault renders the external faults of one member ("" if none).
+func extFault(m map[string]string) string {
+	var parts []string
+	for _, src := range slices.Sorted(maps.Keys(m)) {
+		if m[src] == "" {
+			parts = append(parts, src)
+		} else {
+			parts = append(parts, src+": "+m[src])
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// update applies a new configuration to a member without a transition: the
+// machine takes the new interval and addresses, the address worker adds and
+// removes what changed if master.
+func (r *runner) update(now time.Time, mb *member, ic InstanceConfig) {
+	if err := mb.m.Reconfigure(now, ic.VRRP(mb.primary)); err != nil {
+		r.log.Error("vrrp: live update", "instance", ic.Name, "err", err)
+		return
+	}
+	mb.cfg = ic
+	mb.vcfg = mb.m.Config()
+	if err := mb.worker.SetSpec(ic.VIPSpec()); err != nil {
+		r.log.Error("vrrp: live update of the virtual addresses", "instance", ic.Name, "err", err)
+	}
+	r.log.Info("vrrp: configuration applied live", "instance", ic.Name, "state", mb.m.State())
 }
 
 // deliver is the vrnet.Deliver for member idx: never blocks.
@@ -190,7 +255,13 @@ func (r *runner) allWantMaster(now time.Time) bool {
 func (r *runner) applyInputs(now time.Time) {
 	r.mu.Lock()
 	in := r.in
+	r.in.updates = nil
 	r.mu.Unlock()
+	for _, mb := range r.members {
+		if ic, ok := in.updates[mb.cfg.Name]; ok {
+			r.update(now, mb, ic)
+		}
+	}
 	if !in.ready {
 		return // no machine starts before the first facts: it would only see a missing interface
 	}
@@ -200,6 +271,9 @@ func (r *runner) applyInputs(now time.Time) {
 		mb.conn = in.conns[mb.cfg.sockKey()]
 		if mb.conn == nil && a.Fault == "" {
 			a.Fault = fmt.Sprintf("no %v socket on %s", mb.cfg.Family(), mb.cfg.Interface)
+		}
+		if a.Fault == "" {
+			a.Fault = extFault(in.faults[mb.cfg.Name])
 		}
 		mb.ownFault = a.Fault
 		mb.delta = a.Delta
@@ -229,7 +303,12 @@ func (r *runner) applyInputs(now time.Time) {
 		r.perform(mb, mb.m.SetFault(now, mb.fault != ""))
 		if !mb.started {
 			mb.started = true
-			r.perform(mb, mb.m.Start(now))
+			if mb.cfg.InitialMaster && !mb.startedOnce {
+				r.perform(mb, mb.m.StartMaster(now))
+			} else {
+				r.perform(mb, mb.m.Start(now))
+			}
+			mb.startedOnce = true
 		}
 	}
 }

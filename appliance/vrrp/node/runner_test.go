@@ -14,9 +14,10 @@ import (
 // stubWorker records SetMaster calls.
 type stubWorker struct{ master bool }
 
-func (w *stubWorker) SetMaster(m bool)   { w.master = m }
-func (w *stubWorker) Announce()          {}
-func (w *stubWorker) Status() vip.Status { return vip.Status{Master: w.master, Applied: true} }
+func (w *stubWorker) SetMaster(m bool)       { w.master = m }
+func (w *stubWorker) Announce()              {}
+func (w *stubWorker) SetSpec(vip.Spec) error { return nil }
+func (w *stubWorker) Status() vip.Status     { return vip.Status{Master: w.master, Applied: true} }
 
 // stubConn is a socket whose Pending the test sets.
 type stubConn struct {

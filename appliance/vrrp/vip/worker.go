@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -16,13 +17,16 @@ const retryAfter = time.Second
 // Worker applies one instance's master/backup state to the host in its own
 // goroutine (Run). Its methods never block on the kernel.
 type Worker struct {
-	spec Spec
+	spec Spec // Run's goroutine only (after NewWorker)
+	dev  string
+	vmac *VMAC // immutable copy for SetSpec's check
 	k    Kernel
 	a    Announcer
 	log  *slog.Logger
 
 	mu          sync.Mutex
 	wantMaster  bool
+	next        *Spec // a spec handed to SetSpec, not yet taken by Run
 	announceSeq uint64
 	closing     bool
 	kick        chan struct{}
@@ -40,7 +44,41 @@ func NewWorker(spec Spec, k Kernel, a Announcer, log *slog.Logger) (*Worker, err
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{spec: spec, k: k, a: a, log: log, kick: make(chan struct{}, 1), done: make(chan struct{})}, nil
+	spec = spec.clone()
+	var vm *VMAC
+	if spec.VMAC != nil {
+		c := *spec.VMAC
+		vm = &c
+	}
+	return &Worker{spec: spec, dev: spec.dev(), vmac: vm, k: k, a: a, log: log, kick: make(chan struct{}, 1), done: make(chan struct{})}, nil
+}
+
+// SetSpec replaces the virtual addresses, routes and announce settings live;
+// the interface and the virtual MAC must stay the same. As master, addresses
+// and routes that are no longer in the spec are removed, new ones added (and
+// a fresh announce burst sent); those in both are not touched, so they never
+// flap. As backup nothing is held, so only the spec changes. It returns at
+// once.
+func (w *Worker) SetSpec(spec Spec) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	if spec.dev() != w.dev || (spec.VMAC == nil) != (w.vmac == nil) ||
+		spec.VMAC != nil && (spec.VMAC.Name != w.vmac.Name || spec.VMAC.Parent != w.vmac.Parent ||
+			spec.VMAC.MAC.String() != w.vmac.MAC.String() || spec.VMAC.Bridge != w.vmac.Bridge || spec.VMAC.IPv6 != w.vmac.IPv6) {
+		return fmt.Errorf("vip: %s: the interface or virtual MAC cannot change live", w.dev)
+	}
+	spec = spec.clone()
+	w.mu.Lock()
+	w.next = &spec
+	w.mu.Unlock()
+	w.poke()
+	return nil
+}
+
+func (s Spec) clone() Spec {
+	s.VIPs, s.Routes = slices.Clone(s.VIPs), slices.Clone(s.Routes)
+	return s
 }
 
 // SetMaster asks for the addresses to be held (true) or released (false).
@@ -79,7 +117,7 @@ func (w *Worker) Close(ctx context.Context) error {
 	select {
 	case <-w.done:
 	case <-ctx.Done():
-		return fmt.Errorf("vip: release %s: %w", w.spec.dev(), ctx.Err())
+		return fmt.Errorf("vip: release %s: %w", w.dev, ctx.Err())
 	}
 	if st := w.Status(); st.Err != "" {
 		return errors.New(st.Err)
@@ -121,8 +159,19 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 	for {
 		w.mu.Lock()
-		want, seq, closing := w.wantMaster, w.announceSeq, w.closing
+		want, seq, closing, next := w.wantMaster, w.announceSeq, w.closing, w.next
+		w.next = nil
 		w.mu.Unlock()
+		if next != nil {
+			old := w.spec
+			w.spec = *next
+			if known {
+				if err := w.drop(old); err != nil {
+					w.log.Warn("vrrp: remove dropped virtual addresses", "dev", w.spec.dev(), "err", err)
+				}
+				retry = true // apply the new spec (adds what is new if master)
+			}
+		}
 		if !known || want != applied || retry {
 			err := w.apply(want)
 			w.setStatus(func(s *Status) {
@@ -241,6 +290,45 @@ func (w *Worker) apply(master bool) error {
 	}
 	if !p.Empty() || len(w.spec.Routes) > 0 {
 		w.log.Debug("vrrp: virtual addresses applied", "dev", w.spec.dev(), "master", master, "add", p.Add, "del", p.Del)
+	}
+	return errors.Join(errs...)
+}
+
+// drop removes the addresses and routes of old that the current spec no
+// longer has.
+func (w *Worker) drop(old Spec) error {
+	var vips []netip.Prefix
+	for _, v := range old.VIPs {
+		if !slices.ContainsFunc(w.spec.VIPs, func(n netip.Prefix) bool { return n.Addr().Unmap() == v.Addr().Unmap() }) {
+			vips = append(vips, v)
+		}
+	}
+	var routes []Route
+	for _, r := range old.Routes {
+		if !slices.Contains(w.spec.Routes, r) {
+			routes = append(routes, r)
+		}
+	}
+	if len(vips) == 0 && len(routes) == 0 {
+		return nil
+	}
+	li, err := w.k.Link(w.spec.dev())
+	if errors.Is(err, ErrNoLink) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range routes {
+		errs = append(errs, w.k.DelRoute(li.Index, r))
+	}
+	existing, err := w.k.Addrs(li.Index)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, a := range PlanAddrs(false, vips, existing).Del {
+		errs = append(errs, w.k.DelAddr(li.Index, a))
 	}
 	return errors.Join(errs...)
 }
