@@ -310,15 +310,9 @@ func (t *table) persistence(c command, get func(string) (option, bool), vs *conf
 // schedFlags reads -b FLAG[,FLAG].
 func (t *table) schedFlags(c command, o option, vs *config.VirtualService) {
 	for f := range strings.SplitSeq(o.val, ",") {
+		f, ok := importer.SchedulerFlag(vs.Scheduler, f)
 		switch {
-		case f == "flag-1" && (vs.Scheduler == "sh" || vs.Scheduler == "mh"):
-			f = vs.Scheduler + "-fallback"
-		case f == "flag-2" && (vs.Scheduler == "sh" || vs.Scheduler == "mh"):
-			f = vs.Scheduler + "-port"
-		}
-		owner, ok := config.SchedulerFlags[f]
-		switch {
-		case !ok || owner != vs.Scheduler:
+		case !ok:
 			t.unmapped(c, importer.Warning, o.word, "not mapped: %s is not a flag of the %s scheduler", f, vs.Scheduler)
 		case !slices.Contains(vs.SchedulerFlags, f):
 			vs.SchedulerFlags = append(vs.SchedulerFlags, f)

@@ -212,15 +212,9 @@ func (m *mapper) buildService(s *vsSpec, k vsKey) {
 // schedFlags maps sh-/mh- flags and flag-1/flag-2 for the service's scheduler.
 func (m *mapper) schedFlags(s *vsSpec, vs *config.VirtualService) {
 	for _, f := range s.flags {
+		f, ok := importer.SchedulerFlag(vs.Scheduler, f)
 		switch {
-		case f == "flag-1" && (vs.Scheduler == "sh" || vs.Scheduler == "mh"):
-			f = vs.Scheduler + "-fallback"
-		case f == "flag-2" && (vs.Scheduler == "sh" || vs.Scheduler == "mh"):
-			f = vs.Scheduler + "-port"
-		}
-		owner, ok := config.SchedulerFlags[f]
-		switch {
-		case !ok || owner != vs.Scheduler:
+		case !ok:
 			m.notes.Unmapped(s.n.Pos, importer.Warning, f, "not mapped: %s is not a flag of the %s scheduler", f, vs.Scheduler)
 		case !contains(vs.SchedulerFlags, f):
 			vs.SchedulerFlags = append(vs.SchedulerFlags, f)
