@@ -118,12 +118,13 @@ func (a *AsyncWriter) loop() {
 				return
 			}
 			a.write(w, line)
+			// Report drops once the queue has room again, before the line
+			// counts as done, so a Flush that returns has the note written.
+			if d := a.dropped.Load(); d != reported && len(a.queue) == 0 {
+				a.write(w, fmt.Appendf(nil, "lvsinit: %s stalled: %d log lines dropped so far\n", a.name, d))
+				reported = d
+			}
 			a.pending.Add(-1)
-		}
-		// Report drops once the queue has room again.
-		if d := a.dropped.Load(); d != reported && len(a.queue) == 0 {
-			a.write(w, fmt.Appendf(nil, "lvsinit: %s stalled: %d log lines dropped so far\n", a.name, d))
-			reported = d
 		}
 	}
 }
