@@ -1,8 +1,11 @@
 package checker
 
 import (
+	"context"
+	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -127,4 +130,81 @@ func TestNewRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestTCPCancelled(t *testing.T) {
+	ap := fullListener(t)
+	c, err := New(health.Spec{Type: health.TypeTCP, Timeout: 5 * time.Second}, ap, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	r := c.Check(ctx)
+	want(t, r, false)
+	if r.Text != "cancelled" {
+		t.Errorf("text %q, want %q", r.Text, "cancelled")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("check took %v after a cancel at 100ms", d)
+	}
+}
+
+// TestTCPResets: the checker closes with a RST, and leaves no descriptor open
+// whatever the outcome.
+func TestTCPResets(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	readErr := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			readErr <- err
+			return
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = c.Read(make([]byte, 1))
+		readErr <- err
+	}()
+	r := run(t, health.Spec{Type: health.TypeTCP}, addrPort(t, l.Addr()))
+	want(t, r, true)
+	if err := <-readErr; !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("server read: %v, want connection reset", err)
+	}
+
+	full, refused := fullListener(t), closedPort(t)
+	fds := openFDs(t)
+	for range 50 {
+		run(t, health.Spec{Type: health.TypeTCP}, addrPort(t, l.Addr()))
+		run(t, health.Spec{Type: health.TypeTCP}, refused)
+	}
+	run(t, health.Spec{Type: health.TypeTCP, Timeout: 50 * time.Millisecond}, full)
+	if n := openFDs(t); n > fds {
+		t.Errorf("%d descriptors open after the checks, %d before", n, fds)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	return len(ents)
+}
+
+func TestTCPIPv6Source(t *testing.T) {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	defer l.Close()
+	lp := addrPort(t, l.Addr())
+	r := run(t, health.Spec{Type: health.TypeTCP, Source: netip.IPv6Loopback()}, lp)
+	want(t, r, true, "connected to "+lp.String())
 }

@@ -31,12 +31,12 @@ import (
 
 // BenchmarkTCP10k: 10,000 real servers, TCP connect checks every second.
 func BenchmarkTCP10k(b *testing.B) {
-	benchChecks(b, "tcp", 10000, "127.1.0.1", 9000, health.Spec{Type: health.TypeTCP})
+	benchChecks(b, nil, "tcp", 10000, "127.1.0.1", 9000, health.Spec{Type: health.TypeTCP})
 }
 
 // BenchmarkHTTP5k: 5,000 real servers, HTTP GET checks every second.
 func BenchmarkHTTP5k(b *testing.B) {
-	benchChecks(b, "http", 5000, "127.2.0.1", 9080, health.Spec{Type: health.TypeHTTP})
+	benchChecks(b, nil, "http", 5000, "127.2.0.1", 9080, health.Spec{Type: health.TypeHTTP})
 }
 
 // latencies collects lateness samples cheaply.
@@ -75,7 +75,9 @@ func (l *latencies) set(on bool) {
 	l.mu.Unlock()
 }
 
-func benchChecks(b *testing.B, mode string, n int, first string, port int, spec health.Spec) {
+// benchChecks runs n checks of spec against an hcserver listening on n addresses
+// from first; prefix (e.g. "ip netns exec NS") runs the hcserver elsewhere.
+func benchChecks(b *testing.B, prefix []string, mode string, n int, first string, port int, spec health.Spec) {
 	if testing.Short() {
 		b.Skip("-short")
 	}
@@ -89,7 +91,8 @@ func benchChecks(b *testing.B, mode string, n int, first string, port int, spec 
 		window = time.Duration(sec) * time.Second
 	}
 
-	srv := exec.Command(bin, "-mode", mode, "-first", first, "-n", strconv.Itoa(n), "-port", strconv.Itoa(port))
+	argv := append(slices.Clone(prefix), bin, "-mode", mode, "-first", first, "-n", strconv.Itoa(n), "-port", strconv.Itoa(port))
+	srv := exec.Command(argv[0], argv[1:]...)
 	srv.Stderr = os.Stderr
 	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := srv.StdoutPipe()
