@@ -2,10 +2,7 @@ package netcfg_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/netip"
-	"os/exec"
 	"slices"
 	"testing"
 
@@ -14,29 +11,13 @@ import (
 	"github.com/lvsbox/lvsbox/appliance/netcfg"
 	"github.com/lvsbox/lvsbox/appliance/netcfg/netcfgtest"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 )
 
 // throwawayNetns creates a uniquely named namespace, removed when the test ends, and
 // returns a netlink handle inside it.
 func throwawayNetns(t *testing.T) *netlink.Handle {
 	t.Helper()
-	b := make([]byte, 4)
-	rand.Read(b)
-	name := "lvsbox-nc-" + hex.EncodeToString(b)
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", name, err, out)
-		}
-	})
-	ns, err := netns.GetFromName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Close() })
+	_, ns := testenv.Netns(t, "lvsbox-nc")
 	h, err := netlink.NewHandleAt(ns)
 	if err != nil {
 		t.Fatal(err)

@@ -2,10 +2,7 @@ package nic_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"os/exec"
 	"runtime"
 	"testing"
 
@@ -20,29 +17,10 @@ import (
 // returns its handle and the two link names; everything is removed when the test ends.
 func vethNetns(t *testing.T) (netns.NsHandle, string, string) {
 	t.Helper()
-	b := make([]byte, 4)
-	rand.Read(b)
-	suffix := hex.EncodeToString(b)
-	name := "lvsbox-nic-" + suffix
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v: %s", args, err, out)
-		}
-	}
-	run("netns", "add", name)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", name, err, out)
-		}
-	})
-	a, z := "nva"+suffix, "nvz"+suffix
-	run("-n", name, "link", "add", a, "type", "veth", "peer", "name", z)
-	ns, err := netns.GetFromName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Close() })
+	name, ns := testenv.Netns(t, "lvsbox-nic")
+	sfx := testenv.Suffix()
+	a, z := "nva"+sfx, "nvz"+sfx
+	testenv.IP(t, "-n", name, "link", "add", a, "type", "veth", "peer", "name", z)
 	return ns, a, z
 }
 

@@ -2,8 +2,6 @@ package rshelper
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/hex"
 	"net"
 	"os"
 	"os/exec"
@@ -23,39 +21,6 @@ func needRoot(t *testing.T) {
 	t.Helper()
 	testenv.NeedRoot(t)
 	testenv.NeedTools(t, "sh", "modprobe")
-}
-
-func uniq() string {
-	b := make([]byte, 4)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func ipCmd(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("ip", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// addNetns makes a namespace removed at cleanup, with lo up.
-func addNetns(t *testing.T, name string) netns.NsHandle {
-	t.Helper()
-	ipCmd(t, "netns", "add", name)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", name, err, out)
-		}
-	})
-	ipCmd(t, "-n", name, "link", "set", "lo", "up")
-	h, err := netns.GetFromName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
 }
 
 // inNetns runs fn on a thread that has joined ns; sockets made there stay in ns.
@@ -139,17 +104,16 @@ func dial(t *testing.T, ns netns.NsHandle, addr string, timeout time.Duration) (
 // director does) are accepted and answered from the VIP.
 func TestDRScriptsInNetns(t *testing.T) {
 	needRoot(t)
-	sfx := uniq()
-	cName, rName := "lvsbox-rs-"+sfx+"-c", "lvsbox-rs-"+sfx+"-r"
-	cNS, rNS := addNetns(t, cName), addNetns(t, rName)
-	ipCmd(t, "-n", cName, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", rName)
+	cName, cNS := testenv.Netns(t, "lvsbox-rs-c")
+	rName, rNS := testenv.Netns(t, "lvsbox-rs-r")
+	testenv.IP(t, "-n", cName, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", rName)
 	for ns, host := range map[string]string{cName: "10", rName: "11"} {
-		ipCmd(t, "-n", ns, "addr", "add", "198.51.100."+host+"/24", "dev", "eth0")
-		ipCmd(t, "-n", ns, "addr", "add", "2001:db8:1::"+host+"/64", "dev", "eth0", "nodad")
-		ipCmd(t, "-n", ns, "link", "set", "eth0", "up")
+		testenv.IP(t, "-n", ns, "addr", "add", "198.51.100."+host+"/24", "dev", "eth0")
+		testenv.IP(t, "-n", ns, "addr", "add", "2001:db8:1::"+host+"/64", "dev", "eth0", "nodad")
+		testenv.IP(t, "-n", ns, "link", "set", "eth0", "up")
 	}
-	ipCmd(t, "-n", rName, "route", "add", "default", "via", "198.51.100.1")
-	rsMAC := ipCmd(t, "-n", rName, "-br", "link", "show", "eth0")
+	testenv.IP(t, "-n", rName, "route", "add", "default", "via", "198.51.100.1")
+	rsMAC := testenv.IP(t, "-n", rName, "-br", "link", "show", "eth0")
 	rsMAC = strings.Fields(rsMAC)[2]
 
 	// The real server's service: greets every connection, on all addresses.
@@ -191,7 +155,7 @@ func TestDRScriptsInNetns(t *testing.T) {
 	runScript(t, rName, dr6)
 	runScript(t, rName, dr6)
 
-	lo := ipCmd(t, "-n", rName, "-o", "addr", "show", "dev", "lo")
+	lo := testenv.IP(t, "-n", rName, "-o", "addr", "show", "dev", "lo")
 	if strings.Count(lo, "198.51.100.100/32") != 1 || strings.Count(lo, "2001:db8:1::100/128") != 1 {
 		t.Errorf("lo after two runs:\n%s", lo)
 	}
@@ -209,8 +173,8 @@ func TestDRScriptsInNetns(t *testing.T) {
 	}
 	// Control: with arp_ignore back at 0 the VIP on lo is answered for, so the
 	// script's settings are what keeps it quiet.
-	ipCmd(t, "netns", "exec", rName, "sh", "-c", "echo 0 >/proc/sys/net/ipv4/conf/all/arp_ignore; echo 0 >/proc/sys/net/ipv4/conf/eth0/arp_ignore")
-	ipCmd(t, "-n", cName, "neigh", "flush", "dev", "eth0")
+	testenv.IP(t, "netns", "exec", rName, "sh", "-c", "echo 0 >/proc/sys/net/ipv4/conf/all/arp_ignore; echo 0 >/proc/sys/net/ipv4/conf/eth0/arp_ignore")
+	testenv.IP(t, "-n", cName, "neigh", "flush", "dev", "eth0")
 	if got, err := dial(t, cNS, "198.51.100.100:8080", 3*time.Second); err != nil || got != "rs 198.51.100.100:8080" {
 		t.Fatalf("control with arp_ignore=0: %q %v", got, err)
 	}
@@ -219,9 +183,9 @@ func TestDRScriptsInNetns(t *testing.T) {
 	}
 
 	// What a DR director does: frames for the VIP sent to the real server's MAC.
-	ipCmd(t, "-n", cName, "neigh", "flush", "dev", "eth0")
-	ipCmd(t, "-n", cName, "neigh", "replace", "198.51.100.100", "lladdr", rsMAC, "dev", "eth0", "nud", "permanent")
-	ipCmd(t, "-n", cName, "neigh", "replace", "2001:db8:1::100", "lladdr", rsMAC, "dev", "eth0", "nud", "permanent")
+	testenv.IP(t, "-n", cName, "neigh", "flush", "dev", "eth0")
+	testenv.IP(t, "-n", cName, "neigh", "replace", "198.51.100.100", "lladdr", rsMAC, "dev", "eth0", "nud", "permanent")
+	testenv.IP(t, "-n", cName, "neigh", "replace", "2001:db8:1::100", "lladdr", rsMAC, "dev", "eth0", "nud", "permanent")
 	for _, vip := range []string{"198.51.100.100:8080", "[2001:db8:1::100]:8080"} {
 		if got, err := dial(t, cNS, vip, 3*time.Second); err != nil || got != "rs "+vip {
 			t.Errorf("DR delivery to %s: %q %v", vip, got, err)
@@ -242,7 +206,7 @@ func TestDRScriptsInNetns(t *testing.T) {
 	if out := runScript(t, rName, dr4, "undo"); strings.Contains(out, "removed") || strings.Contains(out, "->") {
 		t.Errorf("second undo changed something:\n%s", out)
 	}
-	if lo := ipCmd(t, "-n", rName, "-o", "addr", "show", "dev", "lo", "scope", "global"); lo != "" {
+	if lo := testenv.IP(t, "-n", rName, "-o", "addr", "show", "dev", "lo", "scope", "global"); lo != "" {
 		t.Errorf("VIPs left on lo: %s", lo)
 	}
 	for _, dev := range []string{"all", "lo", "eth0"} {
@@ -256,9 +220,7 @@ func TestDRScriptsInNetns(t *testing.T) {
 // device, VIPs and sysctls they leave. It needs the ipip and ip6_tunnel modules.
 func TestTUNScriptsInNetns(t *testing.T) {
 	needRoot(t)
-	sfx := uniq()
-	name := "lvsbox-rs-" + sfx + "-t"
-	addNetns(t, name)
+	name, _ := testenv.Netns(t, "lvsbox-rs-t")
 	for _, mod := range []string{"ipip", "ip6_tunnel"} {
 		exec.Command("modprobe", mod).Run() // may fail: the device check below decides
 	}
@@ -270,12 +232,12 @@ func TestTUNScriptsInNetns(t *testing.T) {
 		t.Skip("the host kernel has no ipip/ip6_tunnel (no tunl0/ip6tnl0 after modprobe): TUN real-server scripts cannot run here")
 	}
 
-	ipCmd(t, "-n", name, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
-	ipCmd(t, "-n", name, "addr", "add", "198.51.100.11/24", "dev", "eth0")
-	ipCmd(t, "-n", name, "link", "set", "eth1", "up")
-	ipCmd(t, "-n", name, "link", "set", "eth0", "up")
-	ipCmd(t, "-n", name, "route", "add", "default", "via", "198.51.100.1")
-	ipCmd(t, "netns", "exec", name, "sh", "-c", "echo 1 >/proc/sys/net/ipv4/conf/all/rp_filter")
+	testenv.IP(t, "-n", name, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+	testenv.IP(t, "-n", name, "addr", "add", "198.51.100.11/24", "dev", "eth0")
+	testenv.IP(t, "-n", name, "link", "set", "eth1", "up")
+	testenv.IP(t, "-n", name, "link", "set", "eth0", "up")
+	testenv.IP(t, "-n", name, "route", "add", "default", "via", "198.51.100.1")
+	testenv.IP(t, "netns", "exec", name, "sh", "-c", "echo 1 >/proc/sys/net/ipv4/conf/all/rp_filter")
 
 	tun4, _ := writeScript(t, Service{Name: "dns", Protocol: "udp", Port: 53, VIPs: addrs("203.0.113.53"),
 		Forwarding: TUN, RealServers: reals("198.51.100.11")})
@@ -285,14 +247,14 @@ func TestTUNScriptsInNetns(t *testing.T) {
 		runScript(t, name, tun4)
 		runScript(t, name, tun6)
 	}
-	if a := ipCmd(t, "-n", name, "-o", "addr", "show", "dev", "tunl0"); strings.Count(a, "203.0.113.53/32") != 1 {
+	if a := testenv.IP(t, "-n", name, "-o", "addr", "show", "dev", "tunl0"); strings.Count(a, "203.0.113.53/32") != 1 {
 		t.Errorf("tunl0: %s", a)
 	}
-	if a := ipCmd(t, "-n", name, "-o", "addr", "show", "dev", "ip6tnl0"); strings.Count(a, "2001:db8::53/128") != 1 {
+	if a := testenv.IP(t, "-n", name, "-o", "addr", "show", "dev", "ip6tnl0"); strings.Count(a, "2001:db8::53/128") != 1 {
 		t.Errorf("ip6tnl0: %s", a)
 	}
 	for _, dev := range []string{"tunl0", "ip6tnl0"} {
-		if l := ipCmd(t, "-n", name, "-o", "link", "show", dev); !strings.Contains(l, ",UP") {
+		if l := testenv.IP(t, "-n", name, "-o", "link", "show", dev); !strings.Contains(l, ",UP") {
 			t.Errorf("%s not up: %s", dev, l)
 		}
 	}
@@ -307,7 +269,7 @@ func TestTUNScriptsInNetns(t *testing.T) {
 	runScript(t, name, tun6, "undo")
 	runScript(t, name, tun4, "undo")
 	runScript(t, name, tun4, "undo")
-	if l := ipCmd(t, "-n", name, "-o", "link", "show", "tunl0"); strings.Contains(l, ",UP") {
+	if l := testenv.IP(t, "-n", name, "-o", "link", "show", "tunl0"); strings.Contains(l, ",UP") {
 		t.Errorf("tunl0 still up after undo: %s", l)
 	}
 	if v := nsSysctl(t, name, "net.ipv4.conf.all.arp_ignore"); v != "0" {

@@ -2,12 +2,9 @@ package sysctl
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/netip"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -48,35 +45,14 @@ func inNetns(ns netns.NsHandle, fn func()) error {
 
 func TestReconcileInNetns(t *testing.T) {
 	needRoot(t)
-	b := make([]byte, 4)
-	rand.Read(b)
-	suffix := hex.EncodeToString(b)
-	name, veth := "lvsbox-sc-"+suffix, "sv"+suffix
-	ip := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command("ip", args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("ip %v: %v: %s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	ip("netns", "add", name)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", name, err, out)
-		}
-	})
-	ip("-n", name, "link", "add", veth, "type", "veth", "peer", "name", veth+"p")
+	name, ns := testenv.Netns(t, "lvsbox-sc")
+	veth := "sv" + testenv.Suffix()
+	testenv.IP(t, "-n", name, "link", "add", veth, "type", "veth", "peer", "name", veth+"p")
 	nsSysctl := func(args ...string) string {
 		t.Helper()
-		return ip(append([]string{"netns", "exec", name, "sysctl"}, args...)...)
+		return testenv.IP(t, append([]string{"netns", "exec", name, "sysctl"}, args...)...)
 	}
 	nsSysctl("-w", "net.ipv4.ip_forward=0", "net.ipv4.conf."+veth+".rp_filter=1")
-	ns, err := netns.GetFromName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Close() })
 
 	all, err := Desired(Input{
 		Interfaces: []Interface{{Name: veth, Addresses: []netip.Prefix{netip.MustParsePrefix("192.0.2.2/24")}}},

@@ -34,3 +34,17 @@ func TestNeedPassesWhenOK(t *testing.T) {
 	Need(t, true, "never shown")
 	NeedTools(t, "go")
 }
+
+func TestNetnsIsMadeAndRemoved(t *testing.T) {
+	NeedRoot(t)
+	var name string
+	t.Run("inner", func(t *testing.T) {
+		name, _ = Netns(t, "lvsbox-testenv")
+		if out := IP(t, "-n", name, "link", "show", "lo"); !strings.Contains(out, "UP") {
+			t.Fatalf("lo not up in %s: %s", name, out)
+		}
+	})
+	if out := IP(t, "netns", "list"); strings.Contains(out, name) {
+		t.Fatalf("namespace %s left behind:\n%s", name, out)
+	}
+}

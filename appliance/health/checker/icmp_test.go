@@ -3,10 +3,7 @@ package checker
 import (
 	"context"
 	"net/netip"
-	"os"
-	"os/exec"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,16 +36,8 @@ func TestICMPLoopback(t *testing.T) {
 // unanswered address times out.
 func TestICMPModes(t *testing.T) {
 	testenv.NeedRoot(t)
-	name := "lvhc-icmp-" + strconv.Itoa(os.Getpid())
-	ip := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v: %s", args, err, out)
-		}
-	}
-	ip("netns", "add", name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-	ip("-n", name, "link", "set", "lo", "up")
+	name, _ := testenv.Netns(t, "lvhc-icmp")
+	ip := func(args ...string) { t.Helper(); testenv.IP(t, args...) }
 	ip("-n", name, "link", "add", "v0", "type", "veth", "peer", "name", "v1")
 	ip("-n", name, "addr", "add", "198.51.100.1/24", "dev", "v0")
 	ip("-n", name, "link", "set", "v0", "up")
