@@ -200,11 +200,22 @@ type HealthCheck struct {
 	TargetAddress netip.Addr   `json:"target_address,omitzero"`
 	TargetPort    int          `json:"target_port,omitempty"`
 	SourceAddress netip.Addr   `json:"source_address,omitzero"`
+	TCP           *TCPCheck    `json:"tcp,omitempty"`
 	HTTP          *HTTPCheck   `json:"http,omitempty"`
 	UDP           *UDPCheck    `json:"udp,omitempty"`
 	DNS           *DNSCheck    `json:"dns,omitempty"`
 	SMTP          *SMTPCheck   `json:"smtp,omitempty"`
 	Script        *ScriptCheck `json:"script,omitempty"`
+}
+
+// TCPCheck holds the options of tcp checks. Without it (or with HalfOpen false) a
+// tcp check makes a full connect and resets it, as keepalived's TCP_CHECK does.
+type TCPCheck struct {
+	// HalfOpen probes with a SYN from a raw socket: a SYN-ACK means up, a RST means
+	// the connection is refused, and the kernel resets the half-open connection, so
+	// nothing reaches the server's application. ICMP errors are not seen: an
+	// unreachable server shows as a timeout.
+	HalfOpen bool `json:"half_open,omitempty"`
 }
 
 // HTTPCheck is the request and expectations of http and https checks.

@@ -78,6 +78,9 @@ func (v *validator) checkFields(p string, hc HealthCheck) {
 	wrong := func(field, types string) {
 		v.add(join(p, field), "%s settings are for %s checks (this one is %s)", field, types, hc.Type)
 	}
+	if hc.TCP != nil && hc.Type != CheckTCP {
+		wrong("tcp", "tcp")
+	}
 	isHTTP := hc.Type == CheckHTTP || hc.Type == CheckHTTPS
 	switch {
 	case hc.HTTP != nil && !isHTTP:

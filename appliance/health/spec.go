@@ -76,11 +76,17 @@ type Spec struct {
 	// not part of the probe's identity.
 	Initial Initial
 
+	TCP    *TCPSpec    // tcp
 	HTTP   *HTTPSpec   // http and https
 	UDP    *UDPSpec    // udp
 	DNS    *DNSSpec    // dns
 	SMTP   *SMTPSpec   // smtp
 	Script *ScriptSpec // script
+}
+
+// TCPSpec holds the fields of tcp checks.
+type TCPSpec struct {
+	HalfOpen bool // SYN probe from a raw socket instead of a full connect
 }
 
 // HTTPSpec holds the fields of http and https checks.
@@ -156,6 +162,13 @@ func (s Spec) WithDefaults() Spec {
 		s.Initial = InitialDown
 	}
 	switch s.Type {
+	case TypeTCP:
+		// Never nil, so that absent and HalfOpen false give one Key.
+		t := TCPSpec{}
+		if s.TCP != nil {
+			t = *s.TCP
+		}
+		s.TCP = &t
 	case TypeHTTP, TypeHTTPS:
 		h := HTTPSpec{}
 		if s.HTTP != nil {

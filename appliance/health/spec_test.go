@@ -28,6 +28,13 @@ func TestDefaults(t *testing.T) {
 	if in.DNS.QType != "" {
 		t.Error("WithDefaults changed its input")
 	}
+	if tcp := (Spec{Type: TypeTCP}).WithDefaults(); tcp.TCP == nil || tcp.TCP.HalfOpen {
+		t.Errorf("tcp defaults: %+v", tcp.TCP)
+	}
+	tin := Spec{Type: TypeTCP, TCP: &TCPSpec{HalfOpen: true}}
+	if tout := tin.WithDefaults(); tout.TCP == tin.TCP || !tout.TCP.HalfOpen {
+		t.Errorf("WithDefaults did not copy TCP: %p %+v", tout.TCP, tout.TCP)
+	}
 }
 
 func TestValidate(t *testing.T) {
@@ -40,6 +47,7 @@ func TestValidate(t *testing.T) {
 		{Spec{Type: TypeTCP, Port: 70000}, "port: 70000 is not a port"},
 		{Spec{Type: TypeTCP, Initial: "up"}, `initial: "up" is not down or inherit`},
 		{Spec{Type: TypeTCP, HTTP: &HTTPSpec{}}, "http: fields given for a tcp check"},
+		{Spec{Type: TypeHTTP, TCP: &TCPSpec{HalfOpen: true}}, "tcp: fields given for a http check"},
 		{Spec{Type: TypeTCP, Address: netip.MustParseAddr("192.0.2.1"), Source: netip.MustParseAddr("::1")}, "different families"},
 		{Spec{Type: TypeHTTP, HTTP: &HTTPSpec{ExpectStatus: []string{"2xx"}}}, `http.expect_status: "2xx" is not a status code or range`},
 		{Spec{Type: TypeHTTP, HTTP: &HTTPSpec{ExpectStatus: []string{"300-200"}}}, "is not a status code or range"},
@@ -107,6 +115,14 @@ func TestKey(t *testing.T) {
 	}
 	if base.Key(netip.MustParseAddrPort("198.51.100.11:81")) == k {
 		t.Error("another port kept the key")
+	}
+	// tcp: absent and HalfOpen false are one probe; half-open is another.
+	tcpNil := Spec{Type: TypeTCP}.WithDefaults().Key(rs)
+	if tcpFalse := (Spec{Type: TypeTCP, TCP: &TCPSpec{}}).WithDefaults().Key(rs); tcpFalse != tcpNil {
+		t.Errorf("tcp key with TCP nil %s and with HalfOpen false %s differ", tcpNil, tcpFalse)
+	}
+	if (Spec{Type: TypeTCP, TCP: &TCPSpec{HalfOpen: true}}).WithDefaults().Key(rs) == tcpNil {
+		t.Error("half_open kept the tcp key")
 	}
 	icmp := Spec{Type: TypeICMP}.WithDefaults()
 	if icmp.Key(rs) != icmp.Key(netip.MustParseAddrPort("198.51.100.11:443")) {

@@ -56,6 +56,7 @@ func (s Spec) Validate() error {
 		set  bool
 		ok   bool
 	}{
+		{"tcp", s.TCP != nil, s.Type == TypeTCP},
 		{"http", s.HTTP != nil, s.Type == TypeHTTP || s.Type == TypeHTTPS},
 		{"udp", s.UDP != nil, s.Type == TypeUDP},
 		{"dns", s.DNS != nil, s.Type == TypeDNS},

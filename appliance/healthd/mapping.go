@@ -33,6 +33,9 @@ func SpecOf(hc config.HealthCheck) (spec health.Spec, ok bool) {
 		Source:     hc.SourceAddress,
 		Initial:    health.InitialDown,
 	}
+	if t := hc.TCP; t != nil {
+		spec.TCP = &health.TCPSpec{HalfOpen: t.HalfOpen}
+	}
 	if h := hc.HTTP; h != nil {
 		spec.HTTP = &health.HTTPSpec{
 			Method: h.Method, Path: h.Path, Host: h.Host,

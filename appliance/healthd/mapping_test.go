@@ -56,7 +56,7 @@ func TestSpecOfMapsEveryField(t *testing.T) {
 	with := func(hc config.HealthCheck, typ config.CheckType) config.HealthCheck {
 		out := common
 		out.Type = typ
-		out.HTTP, out.UDP, out.DNS, out.SMTP, out.Script = hc.HTTP, hc.UDP, hc.DNS, hc.SMTP, hc.Script
+		out.TCP, out.HTTP, out.UDP, out.DNS, out.SMTP, out.Script = hc.TCP, hc.HTTP, hc.UDP, hc.DNS, hc.SMTP, hc.Script
 		return out
 	}
 	spec := func(typ health.Type, f func(*health.Spec)) health.Spec {
@@ -66,6 +66,7 @@ func TestSpecOfMapsEveryField(t *testing.T) {
 		return s
 	}
 	all := config.HealthCheck{
+		TCP: &config.TCPCheck{HalfOpen: true},
 		HTTP: &config.HTTPCheck{Method: "POST", Path: "/healthz", Host: "www.example.net", ExpectStatus: []string{"200", "301-302"},
 			BodyContains: "ok", BodyRegex: "^up", BodyDigest: "9E107D9D372BB6826BD81D3542A419D6", SNI: "tls.example.net", Verify: true,
 			ClientCert: "/etc/check.crt", ClientKey: "/etc/check.key"},
@@ -75,7 +76,7 @@ func TestSpecOfMapsEveryField(t *testing.T) {
 		Script: &config.ScriptCheck{Path: "/bin/check", Args: []string{"--quick"}, Timeout: config.Duration(2 * time.Second), DynamicWeight: true},
 	}
 	full := with(all, config.CheckHTTP)
-	full.UDP, full.DNS, full.SMTP, full.Script = all.UDP, all.DNS, all.SMTP, all.Script
+	full.TCP, full.UDP, full.DNS, full.SMTP, full.Script = all.TCP, all.UDP, all.DNS, all.SMTP, all.Script
 	allSet(t, "health_check", reflect.ValueOf(full))
 
 	for _, c := range []struct {
@@ -83,6 +84,12 @@ func TestSpecOfMapsEveryField(t *testing.T) {
 		want health.Spec
 	}{
 		{with(config.HealthCheck{}, config.CheckTCP), spec(health.TypeTCP, func(*health.Spec) {})},
+		{with(config.HealthCheck{TCP: all.TCP}, config.CheckTCP), spec(health.TypeTCP, func(s *health.Spec) {
+			s.TCP = &health.TCPSpec{HalfOpen: true}
+		})},
+		{with(config.HealthCheck{TCP: &config.TCPCheck{}}, config.CheckTCP), spec(health.TypeTCP, func(s *health.Spec) {
+			s.TCP = &health.TCPSpec{}
+		})},
 		{with(config.HealthCheck{}, config.CheckICMP), spec(health.TypeICMP, func(*health.Spec) {})},
 		{with(config.HealthCheck{HTTP: all.HTTP}, config.CheckHTTPS), spec(health.TypeHTTPS, func(s *health.Spec) {
 			s.HTTP = &health.HTTPSpec{Method: "POST", Path: "/healthz", Host: "www.example.net", ExpectStatus: []string{"200", "301-302"},

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lvsbox/lvsbox/appliance/health"
+	"github.com/lvsbox/lvsbox/appliance/health/halfopen"
 )
 
 // Checker runs attempts of one check against one target.
@@ -21,12 +22,25 @@ type Checker interface {
 	Check(ctx context.Context) health.Result
 }
 
+// AsyncChecker is a Checker that can also run an attempt without a goroutine
+// waiting for it (half-open tcp checks): the scheduler starts such attempts from
+// its dispatcher instead of handing them to a worker.
+type AsyncChecker interface {
+	Checker
+	// Start begins one attempt and returns at once; done is called exactly once with
+	// the result, possibly before Start returns, otherwise from another goroutine
+	// (it must be quick). The spec's timeout applies.
+	Start(done func(health.Result))
+}
+
 // Options tune how checkers reach the system.
 type Options struct {
 	// ICMP selects the ICMP socket kind (default ICMPAuto).
 	ICMP ICMPMode
 	// Env is added to the environment of scripts (after the LVSBOX_CHECK_* values).
 	Env []string
+	// HalfOpen sends the SYNs of half-open tcp checks (default halfopen.Default()).
+	HalfOpen *halfopen.Prober
 }
 
 // New builds the checker of spec (with its defaults applied here) for the real
@@ -50,6 +64,13 @@ func New(spec health.Spec, server netip.AddrPort, opts Options) (Checker, error)
 	b := base{spec: spec, target: target, addr: target.String()}
 	switch spec.Type {
 	case health.TypeTCP:
+		if spec.TCP != nil && spec.TCP.HalfOpen {
+			p := opts.HalfOpen
+			if p == nil {
+				p = halfopen.Default()
+			}
+			return &synChecker{base: b, prober: p}, nil
+		}
 		return &tcpChecker{b}, nil
 	case health.TypeHTTP, health.TypeHTTPS:
 		return newHTTP(b)

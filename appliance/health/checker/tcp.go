@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lvsbox/lvsbox/appliance/health"
+	"github.com/lvsbox/lvsbox/appliance/health/halfopen"
 )
 
 // tcpChecker passes when a TCP connection to the target is established. The
@@ -30,6 +31,35 @@ func (c *tcpChecker) Check(ctx context.Context) health.Result {
 		return fail(start, "%s", describe(err, "connect", c.spec.Timeout))
 	}
 	return pass(start, "connected to "+c.addr)
+}
+
+// synChecker passes when the target answers a SYN with a SYN-ACK (a half-open
+// probe, see package halfopen); a RST fails it as "connection refused".
+type synChecker struct {
+	base
+	prober *halfopen.Prober
+}
+
+// Check keeps the timeout through the prober (no context timer per attempt).
+func (c *synChecker) Check(ctx context.Context) health.Result {
+	start := time.Now()
+	return c.result(start, c.prober.Probe(ctx, c.spec.Source, c.target, c.spec.Timeout))
+}
+
+// Start implements AsyncChecker.
+func (c *synChecker) Start(done func(health.Result)) {
+	start := time.Now()
+	c.prober.Start(c.spec.Source, c.target, c.spec.Timeout, func(err error) { done(c.result(start, err)) })
+}
+
+func (c *synChecker) result(start time.Time, err error) health.Result {
+	switch {
+	case err == nil:
+		return pass(start, "SYN-ACK from "+c.addr)
+	case errors.Is(err, halfopen.ErrSetup) || errors.Is(err, halfopen.ErrBusy):
+		return fail(start, "%s", err)
+	}
+	return fail(start, "%s", describe(err, "connect", c.spec.Timeout))
 }
 
 // connectTCP opens a TCP connection from source (if valid) to target and resets it

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lvsbox/lvsbox/appliance/health"
+	"github.com/lvsbox/lvsbox/tools/testenv"
 )
 
 // Benchmarks (figures, not pass/fail; run only with -bench):
@@ -32,6 +33,13 @@ import (
 // BenchmarkTCP10k: 10,000 real servers, TCP connect checks every second.
 func BenchmarkTCP10k(b *testing.B) {
 	benchChecks(b, nil, "tcp", 10000, "127.1.0.1", 9000, health.Spec{Type: health.TypeTCP})
+}
+
+// BenchmarkTCP10kHalfOpen: as BenchmarkTCP10k with half-open (SYN) probes (root:
+// raw sockets).
+func BenchmarkTCP10kHalfOpen(b *testing.B) {
+	testenv.Need(b, os.Geteuid() == 0, "needs root for raw sockets")
+	benchChecks(b, nil, "tcp", 10000, "127.1.0.1", 9000, health.Spec{Type: health.TypeTCP, TCP: &health.TCPSpec{HalfOpen: true}})
 }
 
 // BenchmarkHTTP5k: 5,000 real servers, HTTP GET checks every second.

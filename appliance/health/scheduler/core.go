@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -178,7 +177,7 @@ func (c *Core) Apply(now time.Time, subs []Subscription) (ApplyStats, error) {
 		if _, ok := next[key]; !ok {
 			p.removed = true
 			if p.index >= 0 {
-				heap.Remove(&c.heap, p.index)
+				c.heap.remove(p.index)
 			}
 			st.Removed++
 		}
@@ -197,7 +196,7 @@ func (c *Core) newProbe(now time.Time, key health.Key, spec health.Spec, server 
 		subs:    map[string]struct{}{},
 		next:    first, due: first.UnixNano(), round: first, index: -1, seq: c.seq,
 	}
-	heap.Push(&c.heap, p)
+	c.heap.push(p)
 	return p
 }
 
@@ -215,8 +214,8 @@ func (j Job) Key() health.Key { return j.p.key }
 // Due removes every probe due at now from the heap and returns their jobs (appended
 // to buf). A probe is not due again until its job is Completed.
 func (c *Core) Due(now time.Time, buf []Job) []Job {
-	for len(c.heap) > 0 && !c.heap[0].next.After(now) {
-		p := heap.Pop(&c.heap).(*probe)
+	for n := now.UnixNano(); len(c.heap) > 0 && c.heap[0].due <= n; {
+		p := c.heap.pop()
 		p.running = true
 		buf = append(buf, Job{p: p, At: p.next, Attempt: p.attempt, Checker: p.checker})
 	}
@@ -228,7 +227,7 @@ func (c *Core) NextAt() (time.Time, bool) {
 	if len(c.heap) == 0 {
 		return time.Time{}, false
 	}
-	return c.heap[0].next, true
+	return c.heap[0].p.next, true
 }
 
 // Completion is what one Complete did.
@@ -274,7 +273,7 @@ func (c *Core) Complete(now time.Time, j Job, r health.Result) Completion {
 		}
 	}
 	p.due = p.next.UnixNano()
-	heap.Push(&c.heap, p)
+	c.heap.push(p)
 	out.Next = p.next
 	if tr != nil {
 		out.Transition = tr
@@ -290,32 +289,4 @@ func sortedKeys(m map[string]struct{}) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// probeHeap orders probes by next (then creation order).
-type probeHeap []*probe
-
-func (h probeHeap) Len() int { return len(h) }
-func (h probeHeap) Less(i, j int) bool {
-	if h[i].due != h[j].due {
-		return h[i].due < h[j].due
-	}
-	return h[i].seq < h[j].seq
-}
-func (h probeHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *probeHeap) Push(x any) {
-	p := x.(*probe)
-	p.index = len(*h)
-	*h = append(*h, p)
-}
-func (h *probeHeap) Pop() any {
-	old := *h
-	p := old[len(old)-1]
-	old[len(old)-1] = nil
-	p.index = -1
-	*h = old[:len(old)-1]
-	return p
 }

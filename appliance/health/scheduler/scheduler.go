@@ -170,6 +170,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		s.mu.Unlock()
 		if len(batch) > 0 {
 			for _, j := range batch {
+				if a, ok := j.Checker.(checker.AsyncChecker); ok {
+					s.start(ctx, a, j)
+					continue
+				}
 				select {
 				case jobs <- j:
 				case <-ctx.Done():
@@ -194,13 +198,25 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 // work runs one attempt and records it.
 func (s *Scheduler) work(ctx context.Context, j Job) {
-	clock := s.cfg.Clock
-	started := clock.Now()
+	started := s.cfg.Clock.Now()
 	res := j.Checker.Check(ctx) // the checker applies the attempt's deadline
+	s.finish(ctx, j, started, res)
+}
+
+// start starts an attempt of an AsyncChecker from the dispatcher: no worker waits
+// for it. An attempt still in flight when Run returns is abandoned (its result is
+// dropped, as an aborted synchronous attempt's is).
+func (s *Scheduler) start(ctx context.Context, a checker.AsyncChecker, j Job) {
+	started := s.cfg.Clock.Now()
+	a.Start(func(res health.Result) { s.finish(ctx, j, started, res) })
+}
+
+// finish records the result of an attempt started at started.
+func (s *Scheduler) finish(ctx context.Context, j Job, started time.Time, res health.Result) {
 	if ctx.Err() != nil {
 		return // shutting down: an aborted attempt says nothing about the server
 	}
-	done := clock.Now()
+	done := s.cfg.Clock.Now()
 	s.mu.Lock()
 	c := s.core.Complete(done, j, res)
 	wake := !c.Removed && s.sleeping && (!s.timed || c.Next.Before(s.armed))

@@ -41,8 +41,12 @@ func run() error {
 	defer stop()
 
 	ls := make([]net.Listener, 0, len(addrs))
+	// Plain TCP like the servers an appliance checks (nginx, Apache, ...): Go's
+	// listeners default to MPTCP, whose SYN handling costs more on both ends.
+	var lc net.ListenConfig
+	lc.SetMultipathTCP(false)
 	for _, a := range addrs {
-		l, err := net.Listen("tcp", a)
+		l, err := lc.Listen(ctx, "tcp", a)
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", a, err)
 		}
