@@ -7,19 +7,24 @@ import (
 )
 
 func TestHealthSeedIsValid(t *testing.T) {
-	c, err := config.DecodeBytes(healthSeed(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if w := c.Warnings(); len(w) != 0 {
-		t.Fatalf("warnings: %v", w)
-	}
-	hc := c.VirtualServices[0].HealthCheck
-	if hc == nil || hc.Interval.D() != hcInterval || hc.Fall != hcFall || len(c.VirtualServices[0].RealServers) != 3 {
-		t.Fatalf("seed check %+v", hc)
+	for check := range healthChecks {
+		c, err := config.DecodeBytes(healthSeed(t, check))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if w := c.Warnings(); len(w) != 0 {
+			t.Fatalf("warnings: %v", w)
+		}
+		hc := c.VirtualServices[0].HealthCheck
+		if hc == nil || string(hc.Type) != check || hc.Interval.D() != hcInterval || hc.Fall != hcFall || len(c.VirtualServices[0].RealServers) != 3 {
+			t.Fatalf("seed check %+v", hc)
+		}
+		if check == "tcp" && (hc.TCP == nil || !hc.TCP.HalfOpen) {
+			t.Fatalf("tcp seed check is not half-open: %+v", hc)
+		}
 	}
 }
 

@@ -32,9 +32,18 @@ var (
 	recoveryBound  = hcRise * hcInterval
 )
 
+// healthChecks are the checks the health test runs with: HTTP, and half-open TCP
+// (SYN probes from a raw socket in the guest).
+var healthChecks = map[string]map[string]any{
+	"http": {"type": "http", "interval": hcInterval.String(), "timeout": hcTimeout.String(),
+		"rise": hcRise, "fall": hcFall, "http": map[string]any{"path": "/"}},
+	"tcp": {"type": "tcp", "interval": hcInterval.String(), "timeout": hcTimeout.String(),
+		"rise": hcRise, "fall": hcFall, "tcp": map[string]any{"half_open": true}},
+}
+
 // healthSeed is the seed of the health test: three real servers behind a NAT
-// service with an HTTP check each.
-func healthSeed(t *testing.T) []byte {
+// service with a check (a key of healthChecks) each.
+func healthSeed(t *testing.T, check string) []byte {
 	t.Helper()
 	var reals []any
 	for _, ip := range []string{rs1IP, rs2IP, rs3IP} {
@@ -48,8 +57,7 @@ func healthSeed(t *testing.T) []byte {
 		},
 		"virtual_services": []any{map[string]any{
 			"name": "web", "protocol": "tcp", "address": vip, "port": 80, "scheduler": "rr", "forwarding": "nat",
-			"health_check": map[string]any{"type": "http", "interval": hcInterval.String(), "timeout": hcTimeout.String(),
-				"rise": hcRise, "fall": hcFall, "http": map[string]any{"path": "/"}},
+			"health_check": healthChecks[check],
 			"real_servers": reals,
 		}},
 	}
@@ -86,6 +94,7 @@ type healthLab struct {
 	srv    map[string]*vmlab.Proc
 	labsrv string
 	booted time.Time // the guest's daemon was ready and its shell answered
+	check  string    // the check type (a key of healthChecks)
 }
 
 func (h *healthLab) serve(t *testing.T, ctx context.Context, name string) {
@@ -153,10 +162,10 @@ func (h *healthLab) waitTable(t *testing.T, ctx context.Context, what string, co
 	}
 }
 
-func newHealthLab(t *testing.T) *healthLab {
+func newHealthLab(t *testing.T, check string) *healthLab {
 	t.Helper()
 	img := vmlab.NeedImage(t)
-	h := &healthLab{labsrv: labsrvBin(t), reals: map[string]*vmlab.Host{}, srv: map[string]*vmlab.Proc{}}
+	h := &healthLab{labsrv: labsrvBin(t), reals: map[string]*vmlab.Host{}, srv: map[string]*vmlab.Proc{}, check: check}
 	l := vmlab.NewTestLab(t)
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
@@ -175,7 +184,7 @@ func newHealthLab(t *testing.T) *healthLab {
 	h.guest = boot(t, l, vmlab.GuestConfig{
 		Name: "lb", Image: img,
 		NICs: []vmlab.NIC{{Segment: "front"}, {Segment: "back"}},
-		Seed: healthSeed(t),
+		Seed: healthSeed(t, check),
 	})
 	h.booted = time.Now()
 	return h
@@ -184,9 +193,16 @@ func newHealthLab(t *testing.T) *healthLab {
 // TestHealth runs the health checks against real IPVS: failover of a dead real
 // server and a daemon restart that must not disturb the table.
 func TestHealth(t *testing.T) {
-	h := newHealthLab(t)
+	h := newHealthLab(t, "http")
 	t.Run("failover", h.failover)
 	t.Run("daemon_restart", h.daemonRestart)
+}
+
+// TestHealthHalfOpen runs the failover with half-open TCP checks: the daemon's
+// raw socket SYN probes in the real image.
+func TestHealthHalfOpen(t *testing.T) {
+	h := newHealthLab(t, "tcp")
+	t.Run("failover", h.failover)
 }
 
 // failover: a continuous client keeps being served while one of three real
@@ -227,7 +243,7 @@ func (h *healthLab) failover(t *testing.T) {
 	if late := notYet.Sub(killed); late > detectionBound+time.Second {
 		t.Errorf("rs2 was still in the table %v after the kill, beyond the detection window %v (+1 s slack for TCG)", late, detectionBound)
 	}
-	m, err := h.guest.Console.WaitFrom(ctx, logFrom, regexp.MustCompile(`msg="health: down" type=http target=198\.51\.100\.12:80 reason="([^"]*)"`))
+	m, err := h.guest.Console.WaitFrom(ctx, logFrom, regexp.MustCompile(`msg="health: down" type=`+h.check+` target=198\.51\.100\.12:80 reason="([^"]*)"`))
 	if err != nil {
 		t.Fatalf("no health: down log line: %v", err)
 	}
@@ -239,7 +255,7 @@ func (h *healthLab) failover(t *testing.T) {
 		t.Errorf("surviving real servers changed: %v", got)
 	}
 	status := h.read(t, ctx, "lvsbox status")
-	if !regexp.MustCompile(`198\.51\.100\.12:80\s+DOWN\s+no\s+http\s+\S+\s+\d+\s+connect: connection refused`).MatchString(status) {
+	if !regexp.MustCompile(`198\.51\.100\.12:80\s+DOWN\s+no\s+` + h.check + `\s+\S+\s+\d+\s+connect: connection refused`).MatchString(status) {
 		t.Errorf("lvsbox status does not show rs2 down:\n%s", status)
 	}
 

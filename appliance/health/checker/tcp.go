@@ -43,23 +43,37 @@ type synChecker struct {
 // Check keeps the timeout through the prober (no context timer per attempt).
 func (c *synChecker) Check(ctx context.Context) health.Result {
 	start := time.Now()
-	return c.result(start, c.prober.Probe(ctx, c.spec.Source, c.target, c.spec.Timeout))
+	return c.result(start, time.Time{}, c.prober.Probe(ctx, c.spec.Source, c.target, c.spec.Timeout))
 }
 
 // Start implements AsyncChecker.
 func (c *synChecker) Start(done func(health.Result)) {
 	start := time.Now()
-	c.prober.Start(c.spec.Source, c.target, c.spec.Timeout, func(err error) { done(c.result(start, err)) })
+	c.prober.Start(c.spec.Source, c.target, c.spec.Timeout, func(err error, answered time.Time) {
+		done(c.result(start, answered, err))
+	})
 }
 
-func (c *synChecker) result(start time.Time, err error) health.Result {
+// result judges a probe started at start and answered at answered (the kernel's
+// receive time; zero: now).
+func (c *synChecker) result(start, answered time.Time, err error) health.Result {
+	var r health.Result
 	switch {
 	case err == nil:
-		return pass(start, "SYN-ACK from "+c.addr)
+		r = pass(start, "")
+		r.Text = "SYN-ACK from " + c.addr
 	case errors.Is(err, halfopen.ErrSetup) || errors.Is(err, halfopen.ErrBusy):
 		return fail(start, "%s", err)
+	default:
+		r = fail(start, "%s", describe(err, "connect", c.spec.Timeout))
 	}
-	return fail(start, "%s", describe(err, "connect", c.spec.Timeout))
+	if !answered.IsZero() {
+		r.Latency = max(answered.Sub(start), 0)
+	}
+	if r.OK {
+		r.Text += " in " + health.Millis(r.Latency)
+	}
+	return r
 }
 
 // connectTCP opens a TCP connection from source (if valid) to target and resets it

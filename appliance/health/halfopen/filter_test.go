@@ -9,8 +9,13 @@ import (
 // TestFilter runs the socket filters in x/net/bpf's interpreter.
 func TestFilter(t *testing.T) {
 	const base, n = 40000, Ports
+	var ports []uint16
+	for i := range n {
+		ports = append(ports, base+uint16(i)*7) // not consecutive: any set works
+	}
+	last := ports[n-1]
 	for _, v4 := range []bool{true, false} {
-		raw, err := filter(v4, base, n)
+		raw, err := filter(v4, ports)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,15 +33,16 @@ func TestFilter(t *testing.T) {
 			flags uint8
 			keep  bool
 		}{
-			{"syn-ack to first port", base, flagSYN | flagACK, true},
-			{"syn-ack to last port", base + n - 1, flagSYN | flagACK, true},
-			{"rst-ack", base + 3, flagRST | flagACK, true},
-			{"bare rst", base + 3, flagRST, true},
-			{"syn-ack below the block", base - 1, flagSYN | flagACK, false},
-			{"syn-ack above the block", base + n, flagSYN | flagACK, false},
-			{"our own syn", base + 1, flagSYN, false},
-			{"ack", base + 1, flagACK, false},
-			{"fin-ack", base + 1, flagFIN | flagACK, false},
+			{"syn-ack to the first port", base, flagSYN | flagACK, true},
+			{"syn-ack to the last port", last, flagSYN | flagACK, true},
+			{"rst-ack", base + 21, flagRST | flagACK, true},
+			{"bare rst", base + 21, flagRST, true},
+			{"syn-ack below the ports", base - 1, flagSYN | flagACK, false},
+			{"syn-ack between two ports", base + 1, flagSYN | flagACK, false},
+			{"syn-ack above the ports", last + 1, flagSYN | flagACK, false},
+			{"our own syn", base + 7, flagSYN, false},
+			{"ack", base + 7, flagACK, false},
+			{"fin-ack", base + 7, flagFIN | flagACK, false},
 		} {
 			for _, ihl := range []int{5, 6} {
 				pkt := segment(80, tc.dport, tc.flags, 1)

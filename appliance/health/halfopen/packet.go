@@ -106,8 +106,8 @@ func parseTCP(b []byte, src netip.Addr) (reply, bool) {
 }
 
 // verdict is what a reply says about the probe that sent seq: answered is false
-// when the reply is not an answer to that SYN; err is nil for a SYN-ACK and
-// errRefused for a RST.
+// when the reply is not an answer to that SYN (it must acknowledge seq+1); refused
+// is true for a RST, false for a SYN-ACK.
 func (r reply) verdict(seq uint32) (answered bool, refused bool) {
 	if r.flags&flagACK == 0 || r.ack != seq+1 {
 		return false, false

@@ -58,6 +58,20 @@ func TestProbeLoopback(t *testing.T) {
 		}
 		noAccept()
 
+		// Start: the answer's kernel receive time comes with it.
+		start := time.Now()
+		ch := make(chan time.Time, 1)
+		p.Start(netip.Addr{}, up, time.Second, func(err error, at time.Time) {
+			if err != nil {
+				t.Errorf("start %s: %v", up, err)
+			}
+			ch <- at
+		})
+		at := <-ch
+		if at.Before(start) || at.After(time.Now()) {
+			t.Errorf("answer received at %v: not between the start (%v) and now", at, start)
+		}
+
 		// A closed port: find one by binding and closing.
 		c, err := net.Listen("tcp", netip.AddrPortFrom(netip.MustParseAddr(tc.closed), 0).String())
 		if err != nil {
@@ -129,7 +143,7 @@ func TestProbeConcurrent(t *testing.T) {
 	checkIdle(t, p)
 }
 
-// TestReservedPorts: the block is bound while the prober is open and free after.
+// TestReservedPorts: the ports are bound while the prober is open and free after.
 func TestReservedPorts(t *testing.T) {
 	testenv.NeedRoot(t)
 	p := New(nil)
@@ -137,17 +151,17 @@ func TestReservedPorts(t *testing.T) {
 	if err := probe(p, netip.Addr{}, up, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	base, n := p.v4.ports.base, p.v4.ports.n
-	lo, hi := ephemeralRange()
-	if base < lo || base+n-1 > hi {
-		t.Errorf("block %d-%d outside the ephemeral range %d-%d", base, base+n-1, lo, hi)
+	ports := p.v4.ports.ports
+	if len(ports) != Ports {
+		t.Fatalf("%d ports reserved, want %d", len(ports), Ports)
 	}
-	for port := base; port < base+n; port++ {
+	for _, port := range ports {
 		if l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			l.Close()
-			t.Errorf("port %d of the block could be bound", port)
+			t.Errorf("reserved port %d could be bound", port)
 		}
 	}
+	base := ports[0]
 	p.Close()
 	if err := probe(p, netip.Addr{}, up, time.Second); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("probe after Close: %v", err)

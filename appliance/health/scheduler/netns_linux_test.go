@@ -20,13 +20,23 @@ import (
 	"github.com/lvsbox/lvsbox/tools/testenv"
 )
 
-// The netns test's check: HTTP every 500 ms, timeout 300 ms, rise 2, fall 3.
-var netnsSpec = health.Spec{
-	Type: health.TypeHTTP, Interval: 500 * time.Millisecond, Timeout: 300 * time.Millisecond,
-	Rise: 2, Fall: 3, HTTP: &health.HTTPSpec{Path: "/"},
+// The netns test's checks: every 500 ms, timeout 300 ms, rise 2, fall 3; HTTP, and
+// half-open TCP (raw socket SYN probes).
+var netnsSpecs = map[string]health.Spec{
+	"http": {
+		Type: health.TypeHTTP, Interval: 500 * time.Millisecond, Timeout: 300 * time.Millisecond,
+		Rise: 2, Fall: 3, HTTP: &health.HTTPSpec{Path: "/"},
+	},
+	"tcp-half-open": {
+		Type: health.TypeTCP, Interval: 500 * time.Millisecond, Timeout: 300 * time.Millisecond,
+		Rise: 2, Fall: 3, TCP: &health.TCPSpec{HalfOpen: true},
+	},
 }
 
-const helperEnv = "LVSBOX_HC_NETNS_HELPER" // comma-separated real servers
+const (
+	helperEnv      = "LVSBOX_HC_NETNS_HELPER" // comma-separated real servers
+	helperCheckEnv = "LVSBOX_HC_NETNS_CHECK"  // a key of netnsSpecs
+)
 
 // transitionLine is what the helper prints per transition (and at the end).
 type transitionLine struct {
@@ -43,6 +53,11 @@ type transitionLine struct {
 // in the environment until SIGTERM, printing transitions as JSON lines.
 func netnsHelper() int {
 	enc := json.NewEncoder(os.Stdout)
+	netnsSpec, ok := netnsSpecs[os.Getenv(helperCheckEnv)]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "%s=%q: unknown check\n", helperCheckEnv, os.Getenv(helperCheckEnv))
+		return 1
+	}
 	var subs []Subscription
 	for _, rs := range strings.Split(os.Getenv(helperEnv), ",") {
 		ap := netip.MustParseAddrPort(rs)
@@ -128,11 +143,18 @@ func (l *lab) startServer(bin, ns, addr string) *exec.Cmd {
 // scheduler running in its own namespace (three services share each server). A
 // killed server (connection refused) and an unplugged one (timeouts) must be
 // removed within fall x interval + timeout, and return within rise x interval of
-// coming back.
+// coming back. Once with HTTP checks, once with half-open TCP checks.
 func TestNetnsDetection(t *testing.T) {
 	testenv.NeedRoot(t)
 	bin := hcserver(t)
-	l := &lab{t: t, prefix: fmt.Sprintf("lvhc-%d-", os.Getpid())}
+	for _, check := range []string{"http", "tcp-half-open"} {
+		t.Run(check, func(t *testing.T) { netnsDetection(t, bin, check) })
+	}
+}
+
+func netnsDetection(t *testing.T, bin, check string) {
+	netnsSpec := netnsSpecs[check]
+	l := &lab{t: t, prefix: fmt.Sprintf("lvhc-%d-%s-", os.Getpid(), check[:1])}
 	l.addNS("lb")
 	l.ip("-n", l.ns("lb"), "link", "add", "br0", "type", "bridge", "forward_delay", "0", "stp_state", "0")
 	l.ip("-n", l.ns("lb"), "addr", "add", "198.51.100.1/24", "dev", "br0")
@@ -160,7 +182,7 @@ func TestNetnsDetection(t *testing.T) {
 		t.Fatal(err)
 	}
 	pr, pw := io.Pipe()
-	helper := l.start("lb", pw, []string{helperEnv + "=" + strings.Join(targets, ",")}, self, "-test.run=^$")
+	helper := l.start("lb", pw, []string{helperEnv + "=" + strings.Join(targets, ","), helperCheckEnv + "=" + check}, self, "-test.run=^$")
 	lines := make(chan transitionLine, 64)
 	go func() {
 		sc := bufio.NewScanner(pr)
