@@ -3,7 +3,6 @@ package nic_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"testing"
 
 	"github.com/lvsbox/lvsbox/tools/testenv"
@@ -109,7 +108,7 @@ func TestSystemVethInNetns(t *testing.T) {
 func assertFeature(t *testing.T, ns netns.NsHandle, link, feature string, want bool) {
 	t.Helper()
 	var e *ethtool.Ethtool
-	err := inNetns(ns, func() error {
+	err := testenv.InNetns(ns, func() error {
 		var err error
 		e, err = ethtool.NewEthtool()
 		return err
@@ -125,25 +124,4 @@ func assertFeature(t *testing.T, ns netns.NsHandle, link, feature string, want b
 	if got, ok := feats[feature]; !ok || got != want {
 		t.Errorf("ethtool reads %s %s = %v (present %v), want %v", link, feature, got, ok, want)
 	}
-}
-
-// inNetns runs fn on a thread that has joined ns.
-func inNetns(ns netns.NsHandle, fn func() error) error {
-	runtime.LockOSThread()
-	origin, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer origin.Close()
-	if err := netns.Set(ns); err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	ferr := fn()
-	if err := netns.Set(origin); err != nil {
-		return err // the thread stays locked and dies with this goroutine
-	}
-	runtime.UnlockOSThread()
-	return ferr
 }

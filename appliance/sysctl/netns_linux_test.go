@@ -5,13 +5,10 @@ import (
 	"errors"
 	"net/netip"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/lvsbox/lvsbox/tools/testenv"
-
-	"github.com/vishvananda/netns"
 )
 
 // needRoot gates the namespace tests (testenv.NeedRoot) and needs sysctl(8).
@@ -19,28 +16,6 @@ func needRoot(t *testing.T) {
 	t.Helper()
 	testenv.NeedRoot(t)
 	testenv.NeedTools(t, "sysctl")
-}
-
-// inNetns runs fn on a thread that has joined ns (/proc/sys/net shows the namespace
-// of the thread that opens a file).
-func inNetns(ns netns.NsHandle, fn func()) error {
-	runtime.LockOSThread()
-	origin, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer origin.Close()
-	if err := netns.Set(ns); err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	fn()
-	if err := netns.Set(origin); err != nil {
-		return err // the thread stays locked and dies with this goroutine
-	}
-	runtime.UnlockOSThread()
-	return nil
 }
 
 func TestReconcileInNetns(t *testing.T) {
@@ -80,7 +55,7 @@ func TestReconcileInNetns(t *testing.T) {
 	var res Result
 	pass := func() {
 		t.Helper()
-		if err := inNetns(ns, func() { res = rec.Reconcile(context.Background(), settings) }); err != nil {
+		if err := testenv.InNetns(ns, func() error { res = rec.Reconcile(context.Background(), settings); return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}

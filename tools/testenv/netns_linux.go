@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -47,4 +48,28 @@ func Netns(tb testing.TB, prefix string) (string, netns.NsHandle) {
 	}
 	tb.Cleanup(func() { h.Close() })
 	return name, h
+}
+
+// InNetns runs fn on an OS thread that has joined ns, then moves the thread back.
+// Sockets and /proc/sys/net files belong to the namespace of the thread that
+// opens them; goroutines fn starts run elsewhere. Should fn end the goroutine
+// (t.Fatal), the thread stays locked and dies with it.
+func InNetns(ns netns.NsHandle, fn func() error) error {
+	runtime.LockOSThread()
+	origin, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	defer origin.Close()
+	if err := netns.Set(ns); err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	ferr := fn()
+	if err := netns.Set(origin); err != nil {
+		return err // the thread stays locked and dies with this goroutine
+	}
+	runtime.UnlockOSThread()
+	return ferr
 }

@@ -3,12 +3,9 @@ package checker
 import (
 	"context"
 	"net/netip"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/vishvananda/netns"
 
 	"github.com/lvsbox/lvsbox/appliance/health"
 	"github.com/lvsbox/lvsbox/tools/testenv"
@@ -36,7 +33,7 @@ func TestICMPLoopback(t *testing.T) {
 // unanswered address times out.
 func TestICMPModes(t *testing.T) {
 	testenv.NeedRoot(t)
-	name, _ := testenv.Netns(t, "lvhc-icmp")
+	name, ns := testenv.Netns(t, "lvhc-icmp")
 	ip := func(args ...string) { t.Helper(); testenv.IP(t, args...) }
 	ip("-n", name, "link", "add", "v0", "type", "veth", "peer", "name", "v1")
 	ip("-n", name, "addr", "add", "198.51.100.1/24", "dev", "v0")
@@ -45,50 +42,39 @@ func TestICMPModes(t *testing.T) {
 	ip("netns", "exec", name, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647")
 
 	// Sockets belong to the namespace of the thread that creates them.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	ns, err := netns.GetFromName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	if err := netns.Set(ns); err != nil {
-		t.Fatal(err)
-	}
-	defer netns.Set(orig)
-
-	for _, mode := range []ICMPMode{ICMPPing, ICMPRaw} {
-		c, err := New(icmpSpec(), netip.MustParseAddrPort("127.0.0.1:0"), Options{ICMP: mode})
+	err := testenv.InNetns(ns, func() error {
+		for _, mode := range []ICMPMode{ICMPPing, ICMPRaw} {
+			c, err := New(icmpSpec(), netip.MustParseAddrPort("127.0.0.1:0"), Options{ICMP: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := c.Check(context.Background())
+			if !r.OK || !strings.HasPrefix(r.Text, "ICMP echo reply from 127.0.0.1 in ") {
+				t.Errorf("%s socket: %+v", mode, r)
+			}
+			// 198.51.100.2 is on v0's subnet: nobody answers.
+			c, err = New(icmpSpec(), netip.MustParseAddrPort("198.51.100.2:0"), Options{ICMP: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = c.Check(context.Background())
+			if r.OK || r.Text != "timeout after 500ms: no ICMP echo reply" {
+				t.Errorf("%s socket, silent host: %+v", mode, r)
+			}
+		}
+		// A source address binding is honoured.
+		spec := icmpSpec()
+		spec.Source = netip.MustParseAddr("198.51.100.1")
+		c, err := New(spec, netip.MustParseAddrPort("198.51.100.1:0"), Options{ICMP: ICMPPing})
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := c.Check(context.Background())
-		if !r.OK || !strings.HasPrefix(r.Text, "ICMP echo reply from 127.0.0.1 in ") {
-			t.Errorf("%s socket: %+v", mode, r)
+		if r := c.Check(context.Background()); !r.OK {
+			t.Errorf("ping from 198.51.100.1: %+v", r)
 		}
-		// 198.51.100.2 is on v0's subnet: nobody answers.
-		c, err = New(icmpSpec(), netip.MustParseAddrPort("198.51.100.2:0"), Options{ICMP: mode})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = c.Check(context.Background())
-		if r.OK || r.Text != "timeout after 500ms: no ICMP echo reply" {
-			t.Errorf("%s socket, silent host: %+v", mode, r)
-		}
-	}
-	// A source address binding is honoured.
-	spec := icmpSpec()
-	spec.Source = netip.MustParseAddr("198.51.100.1")
-	c, err := New(spec, netip.MustParseAddrPort("198.51.100.1:0"), Options{ICMP: ICMPPing})
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if r := c.Check(context.Background()); !r.OK {
-		t.Errorf("ping from 198.51.100.1: %+v", r)
 	}
 }

@@ -7,12 +7,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/vishvananda/netns"
 
 	"github.com/lvsbox/lvsbox/tools/testenv"
 )
@@ -186,67 +183,62 @@ func TestProbeSilentHost(t *testing.T) {
 	testenv.IP(t, "-n", name, "link", "set", "v0", "up")
 	testenv.IP(t, "-n", name, "link", "set", "v1", "up")
 
-	// Sockets belong to the namespace of the thread that creates them.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
+	// Sockets belong to the namespace of the thread that creates them (the
+	// prober's are opened by its first probe, and the source look-up's too).
+	err := testenv.InNetns(ns, func() error {
+		p := New(nil)
+		defer p.Close()
+		silent := netip.MustParseAddrPort("198.51.100.2:80")
+		start := time.Now()
+		if err := probe(p, netip.Addr{}, silent, 300*time.Millisecond); !errors.Is(err, ErrTimeout) || !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("silent host: %v, want a timeout", err)
+		}
+		if d := time.Since(start); d < 300*time.Millisecond {
+			t.Errorf("gave up after %v", d)
+		}
+		// The caller's context still ends a probe early.
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		if err := p.Probe(ctx, netip.Addr{}, silent, time.Hour); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("silent host, context ended: %v", err)
+		}
+		cancel()
+		if src := p.v4.sources[silent.Addr()].addr; src != netip.MustParseAddr("198.51.100.1") {
+			t.Errorf("source looked up for %s: %s", silent.Addr(), src)
+		}
+		checkIdle(t, p)
+
+		// More probes to one target than there are local ports: the rest are busy.
+		ctx, cancel = context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for range Ports {
+			wg.Add(1)
+			go func() { defer wg.Done(); p.Probe(ctx, netip.Addr{}, silent, time.Hour) }()
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			p.v4.mu.Lock()
+			n := len(p.v4.inflight)
+			p.v4.mu.Unlock()
+			if n == Ports || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := p.Probe(ctx, netip.Addr{}, silent, time.Hour); !errors.Is(err, ErrBusy) {
+			t.Errorf("probe %d to one target: %v, want ErrBusy", Ports+1, err)
+		}
+		cancel()
+		wg.Wait()
+		checkIdle(t, p)
+
+		// No route at all: the send fails at once with the kernel's reason.
+		err := probe(p, netip.Addr{}, netip.MustParseAddrPort("203.0.113.1:80"), time.Second)
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("unroutable target: %v, want a send error", err)
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer orig.Close()
-	if err := netns.Set(ns); err != nil {
-		t.Fatal(err)
-	}
-	defer netns.Set(orig)
-
-	p := New(nil)
-	defer p.Close()
-	silent := netip.MustParseAddrPort("198.51.100.2:80")
-	start := time.Now()
-	if err := probe(p, netip.Addr{}, silent, 300*time.Millisecond); !errors.Is(err, ErrTimeout) || !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Errorf("silent host: %v, want a timeout", err)
-	}
-	if d := time.Since(start); d < 300*time.Millisecond {
-		t.Errorf("gave up after %v", d)
-	}
-	// The caller's context still ends a probe early.
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	if err := p.Probe(ctx, netip.Addr{}, silent, time.Hour); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("silent host, context ended: %v", err)
-	}
-	cancel()
-	if src := p.v4.sources[silent.Addr()].addr; src != netip.MustParseAddr("198.51.100.1") {
-		t.Errorf("source looked up for %s: %s", silent.Addr(), src)
-	}
-	checkIdle(t, p)
-
-	// More probes to one target than there are local ports: the rest are busy.
-	ctx, cancel = context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for range Ports {
-		wg.Add(1)
-		go func() { defer wg.Done(); p.Probe(ctx, netip.Addr{}, silent, time.Hour) }()
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		p.v4.mu.Lock()
-		n := len(p.v4.inflight)
-		p.v4.mu.Unlock()
-		if n == Ports || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if err := p.Probe(ctx, netip.Addr{}, silent, time.Hour); !errors.Is(err, ErrBusy) {
-		t.Errorf("probe %d to one target: %v, want ErrBusy", Ports+1, err)
-	}
-	cancel()
-	wg.Wait()
-	checkIdle(t, p)
-
-	// No route at all: the send fails at once with the kernel's reason.
-	err = probe(p, netip.Addr{}, netip.MustParseAddrPort("203.0.113.1:80"), time.Second)
-	if err == nil || errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("unroutable target: %v, want a send error", err)
 	}
 }
