@@ -51,6 +51,20 @@ func statusDoc() api.Document {
 			}},
 			LastPass: &engine.PassInfo{Time: t0.Add(2 * time.Second), Duration: "1.2ms", Writes: 0, Errors: []string{"netcfg: add address 192.0.2.2/24 on eth9: link not found"}},
 			Passes:   17,
+			NICs: []engine.NICStatus{
+				{Name: "eth0", MTU: 1500, AdminUp: true, OperState: "up", Features: []engine.FeatureStatus{
+					{Policy: "off", Feature: "rx-gro", Wanted: false, Actual: false, Present: true},
+					{Policy: "off", Feature: "rx-lro", Wanted: false, Actual: false, Fixed: true, Present: true},
+					{Policy: "off", Feature: "rx-gro-hw", Wanted: false, Actual: true, Present: true},
+					{Policy: "auto", Feature: "tx-tcp-segmentation", Present: false},
+				}, Conditions: []string{}, Errors: []string{"rx-gro-hw: operation not supported"}},
+				{Name: "eth1", MTU: 1500, WantMTU: 9000, AdminUp: true, OperState: "down", Features: []engine.FeatureStatus{},
+					Conditions: []string{"no carrier"}},
+			},
+			Sysctls: []engine.SysctlStatus{
+				{Key: "net.ipv4.ip_forward", Value: "1", Actual: "1", Reason: "NAT services forward real servers' replies", Source: "lvsbox", OK: true},
+				{Key: "net.ipv4.vs.conntrack", Value: "0", Actual: "1", Reason: "set in system.sysctls", Source: "override", OK: false},
+			},
 		},
 		Config: &api.ConfigState{
 			Revision:       &api.RevisionInfo{Number: 5, Time: t0, User: "alice", Comment: "risky", ConfirmBy: &confirmBy},

@@ -72,6 +72,7 @@ func writeStatus(w io.Writer, d api.Document) {
 		}
 		tw.Flush()
 	}
+	writeTuning(w, d.NICs, d.Sysctls)
 	if d.Health != nil {
 		writeHealth(w, d.Health)
 	}
@@ -84,6 +85,69 @@ func writeStatus(w io.Writer, d api.Document) {
 			fmt.Fprintln(w, "  -", e)
 		}
 	}
+}
+
+// writeTuning prints the NIC pass (state, offloads that differ from the policy or
+// are fixed, what the NIC refused) and the managed sysctls.
+func writeTuning(w io.Writer, nics []engine.NICStatus, sysctls []engine.SysctlStatus) {
+	if len(nics) > 0 {
+		fmt.Fprintln(w, "nic tuning:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, n := range nics {
+			link := "down"
+			if n.AdminUp {
+				link = "up"
+			}
+			if n.OperState != "" {
+				link += "/" + n.OperState
+			}
+			mtu := strconv.Itoa(n.MTU)
+			if n.WantMTU != 0 && n.WantMTU != n.MTU {
+				mtu += " (want " + strconv.Itoa(n.WantMTU) + ")"
+			}
+			var feats []string
+			for _, f := range n.Features {
+				if !f.Present {
+					continue
+				}
+				v := onOff(f.Actual)
+				switch {
+				case f.Actual != f.Wanted && f.Fixed:
+					v += " (fixed, want " + onOff(f.Wanted) + ")"
+				case f.Actual != f.Wanted:
+					v += " (WANT " + onOff(f.Wanted) + ")"
+				case f.Fixed:
+					v += " (fixed)"
+				}
+				feats = append(feats, f.Feature+" "+v)
+			}
+			notes := append(append([]string(nil), n.Conditions...), n.Errors...)
+			fmt.Fprintf(tw, "  %s\t%s\tmtu %s\t%s\t%s\n", n.Name, link, mtu, orDash(strings.Join(feats, ", ")), strings.Join(notes, "; "))
+		}
+		tw.Flush()
+	}
+	if len(sysctls) > 0 {
+		fmt.Fprintln(w, "sysctls:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, s := range sysctls {
+			state := "ok"
+			if !s.OK {
+				state = "MISMATCH (is " + orDash(s.Actual) + ")"
+				if s.Error != "" {
+					state = "ERROR: " + s.Error
+				}
+			}
+			fmt.Fprintf(tw, "  %s\t= %s\t%s\t%s: %s\n", s.Key, s.Value, state, s.Source, s.Reason)
+		}
+		tw.Flush()
+	}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 func orDash(s string) string {
