@@ -89,32 +89,8 @@ func benchChecks(b *testing.B, prefix []string, mode string, n int, first string
 	if testing.Short() {
 		b.Skip("-short")
 	}
-	bin := hcserver(b)
-	window := 20 * time.Second
-	if s := os.Getenv("LVSBOX_BENCH_SECONDS"); s != "" {
-		sec, err := strconv.Atoi(s)
-		if err != nil {
-			b.Fatalf("LVSBOX_BENCH_SECONDS=%q: %v", s, err)
-		}
-		window = time.Duration(sec) * time.Second
-	}
-
-	argv := append(slices.Clone(prefix), bin, "-mode", mode, "-first", first, "-n", strconv.Itoa(n), "-port", strconv.Itoa(port))
-	srv := exec.Command(argv[0], argv[1:]...)
-	srv.Stderr = os.Stderr
-	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out, err := srv.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || !strings.HasPrefix(line, "ready") {
-		b.Fatalf("hcserver: %q %v", line, err)
-	}
-	go io.Copy(io.Discard, out)
+	window := benchWindow(b)
+	srv := startListeners(b, prefix, mode, n, first, port)
 
 	spec.Interval, spec.Timeout, spec.Rise, spec.Fall = time.Second, time.Second, 2, 3
 	subs := make([]Subscription, 0, n)
@@ -191,6 +167,42 @@ func benchChecks(b *testing.B, prefix []string, mode string, n int, first string
 		mode, n, spec.Interval, workers, wall.Round(time.Millisecond), lat.attempts, rate, lat.failed, lat.lastFail, up, n,
 		cpu.Round(time.Millisecond), user.Round(time.Millisecond), sys.Round(time.Millisecond), 100*cpu.Seconds()/wall.Seconds(), q(0.5), q(0.99), q(1),
 		float64(ms.HeapInuse)/(1<<20), float64(before.HeapInuse)/(1<<20), float64(ms.Sys)/(1<<20), rssMiB(), runtime.NumGoroutine(), (srv1 - srv0).Round(time.Millisecond), loadavg())
+}
+
+// benchWindow is the measured window: LVSBOX_BENCH_SECONDS, default 20 s.
+func benchWindow(b *testing.B) time.Duration {
+	window := 20 * time.Second
+	if s := os.Getenv("LVSBOX_BENCH_SECONDS"); s != "" {
+		sec, err := strconv.Atoi(s)
+		if err != nil {
+			b.Fatalf("LVSBOX_BENCH_SECONDS=%q: %v", s, err)
+		}
+		window = time.Duration(sec) * time.Second
+	}
+	return window
+}
+
+// startListeners runs an hcserver with n listeners from first:port until the
+// benchmark ends; prefix (e.g. "ip netns exec NS") runs it elsewhere.
+func startListeners(b *testing.B, prefix []string, mode string, n int, first string, port int) *exec.Cmd {
+	bin := hcserver(b)
+	argv := append(slices.Clone(prefix), bin, "-mode", mode, "-first", first, "-n", strconv.Itoa(n), "-port", strconv.Itoa(port))
+	srv := exec.Command(argv[0], argv[1:]...)
+	srv.Stderr = os.Stderr
+	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := srv.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || !strings.HasPrefix(line, "ready") {
+		b.Fatalf("hcserver: %q %v", line, err)
+	}
+	go io.Copy(io.Discard, out)
+	return srv
 }
 
 // cpuTime is the process's CPU time (getrusage).
