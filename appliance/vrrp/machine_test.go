@@ -2,7 +2,6 @@ package vrrp
 
 import (
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 )
@@ -280,45 +279,7 @@ func TestMachine(t *testing.T) {
 		}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			m, err := New(tc.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, s := range tc.steps {
-				now := t0.Add(s.at)
-				before := m.State()
-				out := s.in(m, now)
-				var acts []string
-				for _, a := range out.Actions {
-					acts = append(acts, a.String())
-				}
-				if got := strings.Join(acts, " "); got != s.acts {
-					t.Errorf("step %d at %v: actions %q, want %q", i, s.at, got, s.acts)
-				}
-				if m.State() != s.state {
-					t.Errorf("step %d at %v: state %v, want %v", i, s.at, m.State(), s.state)
-				}
-				dl, ok := m.Deadline()
-				if s.timer == noTimer && ok {
-					t.Errorf("step %d at %v: timer at %v, want none", i, s.at, dl.Sub(t0))
-				} else if s.timer != noTimer && (!ok || !dl.Equal(t0.Add(s.timer))) {
-					t.Errorf("step %d at %v: timer at %v (set %t), want %v", i, s.at, dl.Sub(t0), ok, s.timer)
-				}
-				switch {
-				case s.tr == "" && len(out.Transitions) != 0:
-					t.Errorf("step %d at %v: unexpected transitions %+v", i, s.at, out.Transitions)
-				case s.tr != "":
-					want := Transition{At: now, From: before, To: s.state, Reason: s.tr}
-					if len(out.Transitions) != 1 || out.Transitions[0] != want {
-						t.Errorf("step %d at %v: transitions %+v, want [%+v]", i, s.at, out.Transitions, want)
-					}
-				}
-				if s.check != nil {
-					s.check(t, m)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { runSteps(t, tc.cfg, tc.steps) })
 	}
 }
 
