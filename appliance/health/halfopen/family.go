@@ -1,6 +1,7 @@
 package halfopen
 
 import (
+	"container/heap"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -26,6 +27,7 @@ type family struct {
 
 	mu        sync.Mutex
 	inflight  map[flow]*waiter
+	deadlines deadlineHeap // every waiter tracked, by deadline; answered ones are skipped when due
 	rng       *rand.Rand
 	closed    bool
 	route     int // UDP socket used to ask the routing table for a source (IPv4)
@@ -151,13 +153,7 @@ func (f *family) start(source netip.Addr, target netip.AddrPort, timeout time.Du
 		return Pending{}
 	}
 	w := &waiter{seq: f.rng.Uint32(), deadline: monotonic() + int64(timeout), done: done}
-	f.inflight[k] = w
-	if len(f.inflight) == 1 {
-		select {
-		case f.busy <- struct{}{}:
-		default:
-		}
-	}
+	f.track(k, w)
 	f.mu.Unlock()
 
 	var buf [synLen]byte
@@ -181,6 +177,19 @@ func (f *family) start(source netip.Addr, target netip.AddrPort, timeout time.Du
 	return Pending{f: f, k: k, w: w}
 }
 
+// track registers w as in flight (f.mu held) and wakes the poll loop for the
+// first one.
+func (f *family) track(k flow, w *waiter) {
+	f.inflight[k] = w
+	heap.Push(&f.deadlines, deadlineEntry{w.deadline, k, w})
+	if len(f.inflight) == 1 {
+		select {
+		case f.busy <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // poll reads answers and fails expired probes every pollEvery while any probe is
 // in flight, and sleeps otherwise.
 func (f *family) poll() {
@@ -193,7 +202,7 @@ func (f *family) poll() {
 		for idle := false; !idle; {
 			<-t.C
 			f.receive()
-			idle = f.expire()
+			idle = f.expire(monotonic())
 		}
 		t.Stop()
 	}
@@ -220,18 +229,24 @@ func (f *family) receive() {
 	}
 }
 
-// expire fails the probes whose deadline passed and reports whether none is left.
-func (f *family) expire() (idle bool) {
-	now := monotonic()
+// expire fails the probes whose deadline is at or before now and reports whether
+// none is left. It looks only at the due end of the deadline heap: a tick with
+// thousands of probes waiting on silent servers costs nothing until they are due.
+func (f *family) expire(now int64) (idle bool) {
 	var expired []*waiter
 	f.mu.Lock()
-	for k, w := range f.inflight {
-		if now >= w.deadline {
-			delete(f.inflight, k)
-			expired = append(expired, w)
+	for len(f.deadlines) > 0 && f.deadlines[0].deadline <= now {
+		e := heap.Pop(&f.deadlines).(deadlineEntry)
+		if f.inflight[e.k] == e.w { // else answered or withdrawn already
+			delete(f.inflight, e.k)
+			expired = append(expired, e.w)
 		}
 	}
 	idle = len(f.inflight) == 0 || f.closed
+	if len(f.inflight) == 0 {
+		clear(f.deadlines) // only answered probes' entries are left
+		f.deadlines = f.deadlines[:0]
+	}
 	f.mu.Unlock()
 	for _, w := range expired {
 		w.done(ErrTimeout, time.Time{})
@@ -275,6 +290,27 @@ func (f *family) forget(k flow, w *waiter) bool {
 	}
 	delete(f.inflight, k)
 	return true
+}
+
+// deadlineHeap orders tracked probes by deadline (container/heap).
+type deadlineHeap []deadlineEntry
+
+type deadlineEntry struct {
+	deadline int64
+	k        flow
+	w        *waiter
+}
+
+func (h deadlineHeap) Len() int           { return len(h) }
+func (h deadlineHeap) Less(i, j int) bool { return h[i].deadline < h[j].deadline }
+func (h deadlineHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *deadlineHeap) Push(x any)        { *h = append(*h, x.(deadlineEntry)) }
+func (h *deadlineHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = deadlineEntry{}
+	*h = old[:len(old)-1]
+	return e
 }
 
 // epoch anchors monotonic.

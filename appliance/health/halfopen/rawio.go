@@ -115,14 +115,6 @@ func putCmsg(b []byte, level, typ int, data []byte) int {
 	return unix.CmsgSpace(len(data))
 }
 
-// zoneID resolves an IPv6 zone (interface name or index) to an interface index.
-func zoneID(zone string) uint32 {
-	if ifi, err := netInterfaceIndex(zone); err == nil {
-		return uint32(ifi)
-	}
-	return 0
-}
-
 // receiver holds the buffers of one recvmmsg batch.
 type receiver struct {
 	v4    bool

@@ -5,16 +5,16 @@ import (
 	"strconv"
 )
 
-// netInterfaceIndex resolves an IPv6 zone: an interface name or a number.
-func netInterfaceIndex(zone string) (int, error) {
-	if n, err := strconv.Atoi(zone); err == nil {
-		return n, nil
+// zoneID resolves an IPv6 zone (an interface name or index) to an interface
+// index; 0 when there is no such interface.
+func zoneID(zone string) uint32 {
+	if n, err := strconv.ParseUint(zone, 10, 32); err == nil {
+		return uint32(n)
 	}
-	ifi, err := net.InterfaceByName(zone)
-	if err != nil {
-		return 0, err
+	if ifi, err := net.InterfaceByName(zone); err == nil {
+		return uint32(ifi.Index)
 	}
-	return ifi.Index, nil
+	return 0
 }
 
 // zoneName is the zone of interface index i as netip spells it for addresses
