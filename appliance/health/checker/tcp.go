@@ -57,23 +57,17 @@ func (c *synChecker) Start(done func(health.Result)) {
 // result judges a probe started at start and answered at answered (the kernel's
 // receive time; zero: now).
 func (c *synChecker) result(start, answered time.Time, err error) health.Result {
-	var r health.Result
+	lat := time.Since(start)
+	if !answered.IsZero() {
+		lat = max(answered.Sub(start), 0)
+	}
 	switch {
 	case err == nil:
-		r = pass(start, "")
-		r.Text = "SYN-ACK from " + c.addr
+		return health.Result{OK: true, Latency: lat, Text: "SYN-ACK from " + c.addr + " in " + health.Millis(lat)}
 	case errors.Is(err, halfopen.ErrSetup) || errors.Is(err, halfopen.ErrBusy):
-		return fail(start, "%s", err)
-	default:
-		r = fail(start, "%s", describe(err, "connect", c.spec.Timeout))
+		return health.Result{Latency: lat, Text: err.Error()}
 	}
-	if !answered.IsZero() {
-		r.Latency = max(answered.Sub(start), 0)
-	}
-	if r.OK {
-		r.Text += " in " + health.Millis(r.Latency)
-	}
-	return r
+	return health.Result{Latency: lat, Text: describe(err, "connect", c.spec.Timeout)}
 }
 
 // connectTCP opens a TCP connection from source (if valid) to target and resets it
