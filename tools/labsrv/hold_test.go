@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,15 +12,7 @@ import (
 )
 
 func TestHoldUsesOneConnection(t *testing.T) {
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(nameHandler("a"))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
+	srv, conns := countingServer(t)
 	var out bytes.Buffer
 	if err := hold(context.Background(), []string{"-n", "4", "-interval", "1ms", srv.URL + "/x"}, &out); err != nil {
 		t.Fatalf("hold: %v\n%s", err, out.String())

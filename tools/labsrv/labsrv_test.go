@@ -27,15 +27,7 @@ func TestNameHandler(t *testing.T) {
 }
 
 func TestGetUsesANewConnectionPerRequest(t *testing.T) {
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(nameHandler("a"))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
+	srv, conns := countingServer(t)
 	var out bytes.Buffer
 	if err := get(context.Background(), []string{"-n", "5", srv.URL}, &out); err != nil {
 		t.Fatalf("get: %v\n%s", err, out.String())
@@ -115,4 +107,18 @@ func TestRunUsage(t *testing.T) {
 	if err := run([]string{"nope"}, &bytes.Buffer{}); err != errUsage {
 		t.Fatalf("run(nope): %v, want usage", err)
 	}
+}
+
+// countingServer serves nameHandler("a") and counts the connections it accepts.
+func countingServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	conns := new(atomic.Int32)
+	srv := httptest.NewUnstartedServer(nameHandler("a"))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, conns
 }
